@@ -1,0 +1,99 @@
+import Database from 'better-sqlite3';
+import { Subject } from 'rxjs';
+import {
+  closeSqliteFile,
+  DURABLE_PRAGMAS,
+  openSqliteFile,
+  type SqliteFile,
+} from './sqlite-file.js';
+
+/**
+ * A database file shared by every storage instance (collection) opened on it in this process:
+ * one write connection, a small pool of read connections for long reads, and one change
+ * subject per table so that two instances of the same collection see each other's writes.
+ */
+export interface SharedFile {
+  readonly sqlite: SqliteFile;
+  /** A read connection not in use by another long read (opened on demand). */
+  takeReader(): Database.Database;
+  returnReader(reader: Database.Database): void;
+  /** A cached prepared statement on one of this file's connections. */
+  statement(db: Database.Database, sql: string): Database.Statement;
+  changesOf<T>(table: string): Subject<T>;
+}
+
+interface PoolEntry {
+  readonly file: SharedFile;
+  refs: number;
+  readonly close: () => void;
+}
+
+const openFiles = new Map<string, PoolEntry>();
+
+function createSharedFile(path: string): PoolEntry {
+  const sqlite = openSqliteFile(path);
+  const idleReaders: Database.Database[] = [sqlite.reader];
+  const extraReaders: Database.Database[] = [];
+  const statements = new Map<Database.Database, Map<string, Database.Statement>>();
+  const subjects = new Map<string, Subject<unknown>>();
+
+  const file: SharedFile = {
+    sqlite,
+    takeReader() {
+      const idle = idleReaders.pop();
+      if (idle) return idle;
+      const reader = new Database(path, { readonly: true, fileMustExist: true });
+      for (const pragma of DURABLE_PRAGMAS) {
+        if (!pragma.startsWith('journal_mode')) reader.pragma(pragma);
+      }
+      extraReaders.push(reader);
+      return reader;
+    },
+    returnReader(reader) {
+      idleReaders.push(reader);
+    },
+    statement(db, sql) {
+      let cache = statements.get(db);
+      if (!cache) statements.set(db, (cache = new Map<string, Database.Statement>()));
+      let statement = cache.get(sql);
+      if (!statement) cache.set(sql, (statement = db.prepare(sql)));
+      return statement;
+    },
+    changesOf<T>(table: string): Subject<T> {
+      let subject = subjects.get(table);
+      if (!subject) subjects.set(table, (subject = new Subject<unknown>()));
+      return subject as Subject<T>;
+    },
+  };
+  return {
+    file,
+    refs: 0,
+    close() {
+      for (const reader of extraReaders) reader.close();
+      closeSqliteFile(sqlite);
+      for (const subject of subjects.values()) subject.complete();
+    },
+  };
+}
+
+/** Opens the file, or shares the already open one. Pair every call with `releaseFile`. */
+export function acquireFile(path: string): SharedFile {
+  let entry = openFiles.get(path);
+  if (!entry) {
+    entry = createSharedFile(path);
+    openFiles.set(path, entry);
+  }
+  entry.refs += 1;
+  return entry.file;
+}
+
+/** Closes the connections when the last instance on the file lets go of it. */
+export function releaseFile(path: string): void {
+  const entry = openFiles.get(path);
+  if (!entry) return;
+  entry.refs -= 1;
+  if (entry.refs <= 0) {
+    openFiles.delete(path);
+    entry.close();
+  }
+}

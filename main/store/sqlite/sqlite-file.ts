@@ -1,0 +1,141 @@
+import Database from 'better-sqlite3';
+import { existsSync, mkdirSync, renameSync } from 'node:fs';
+import { dirname } from 'node:path';
+
+/**
+ * One desk profile is one SQLite file. Every collection of the profile lives in it and shares
+ * one write connection, so a bulkWrite across collections never waits on a file lock.
+ *
+ * Durability: WAL with `synchronous = FULL` makes SQLite fsync the WAL at every commit, so a
+ * transaction that returned has reached the disk and survives a crash of the process AND of
+ * the machine (power loss). `NORMAL` would only survive a process crash. The cost is one
+ * fsync per commit, which is why scans are written in one transaction each, not row by row.
+ */
+export const DURABLE_PRAGMAS = [
+  'journal_mode = WAL',
+  'synchronous = FULL',
+  'foreign_keys = ON',
+  // Checkpoints move WAL pages into the main file; 1000 pages (~4 MiB) keeps the WAL short.
+  'wal_autocheckpoint = 1000',
+  'busy_timeout = 5000',
+  // The OS page cache is shared by the write and the read connection through mmap.
+  'mmap_size = 268435456',
+  'cache_size = -32000',
+  'temp_store = MEMORY',
+] as const;
+
+export type StoreOpenErrorCode = 'store_corrupt' | 'store_unreadable';
+
+/**
+ * The desk's database file cannot be used. The file is left exactly as it was: nothing is
+ * written to it, so whatever it holds can still be recovered. `setAsideDatabaseFile` moves
+ * it (and its WAL) out of the way when staff choose to start over.
+ */
+export class StoreOpenError extends Error {
+  constructor(
+    readonly code: StoreOpenErrorCode,
+    readonly path: string,
+    override readonly cause: unknown,
+  ) {
+    super(
+      code === 'store_corrupt'
+        ? `The desk database ${path} is damaged and cannot be opened (${String(
+            (cause as Error)?.message ?? cause,
+          )}). It has not been changed. Set it aside to start with an empty desk database; ` +
+            `the damaged file is kept for recovery.`
+        : `The desk database ${path} cannot be read (${String(
+            (cause as Error)?.message ?? cause,
+          )}). It has not been changed. Check the file's permissions and the disk.`,
+    );
+    this.name = 'StoreOpenError';
+  }
+}
+
+const CORRUPT_CODES = new Set(['SQLITE_CORRUPT', 'SQLITE_NOTADB', 'SQLITE_CORRUPT_VTAB']);
+
+function classify(path: string, error: unknown): StoreOpenError {
+  const code = (error as { code?: string }).code ?? '';
+  return new StoreOpenError(
+    CORRUPT_CODES.has(code) || code.startsWith('SQLITE_CORRUPT')
+      ? 'store_corrupt'
+      : 'store_unreadable',
+    path,
+    error,
+  );
+}
+
+/**
+ * Checks that SQLite can read every page of an existing file. Only reads: a damaged file is
+ * not written to. (A WAL left by a crash is replayed by SQLite itself, as it must be.)
+ */
+function checkPages(db: Database.Database): void {
+  const rows = db.pragma('quick_check', { simple: false }) as { quick_check: string }[];
+  const problems = rows.map((r) => r.quick_check).filter((r) => r !== 'ok');
+  if (problems.length > 0) {
+    throw Object.assign(new Error(problems.slice(0, 3).join('; ')), { code: 'SQLITE_CORRUPT' });
+  }
+}
+
+export interface SqliteFile {
+  readonly path: string;
+  /** The connection that writes, and serves short reads. */
+  readonly writer: Database.Database;
+  /**
+   * A second connection for long reads: it holds a read transaction (a WAL snapshot) while a
+   * query is read in chunks, and yields between chunks so the writer keeps answering scans.
+   */
+  readonly reader: Database.Database;
+}
+
+function applyPragmas(db: Database.Database, readonly: boolean): void {
+  for (const pragma of DURABLE_PRAGMAS) {
+    if (readonly && pragma.startsWith('journal_mode')) continue;
+    db.pragma(pragma);
+  }
+  if (!readonly) {
+    const mode = db.pragma('journal_mode', { simple: true });
+    if (mode !== 'wal') throw new Error(`journal_mode is ${String(mode)}, expected wal`);
+  }
+}
+
+/**
+ * Opens (or creates) a desk database file, checking an existing one first.
+ * Throws StoreOpenError and leaves a file it cannot use exactly as it was.
+ */
+export function openSqliteFile(path: string): SqliteFile {
+  const existed = existsSync(path);
+  if (!existed) mkdirSync(dirname(path), { recursive: true });
+  let writer: Database.Database | undefined;
+  let reader: Database.Database | undefined;
+  try {
+    writer = new Database(path, { fileMustExist: existed });
+    if (existed) checkPages(writer);
+    applyPragmas(writer, false);
+    reader = new Database(path, { readonly: true, fileMustExist: true });
+    applyPragmas(reader, true);
+    return { path, writer, reader };
+  } catch (error) {
+    reader?.close();
+    writer?.close();
+    throw classify(path, error);
+  }
+}
+
+export function closeSqliteFile(file: SqliteFile): void {
+  file.reader.close();
+  file.writer.close();
+}
+
+/**
+ * Moves a database that cannot be opened out of the way, with its WAL and shared-memory
+ * files, so a fresh one can be created in its place. Returns where the damaged file now is.
+ * Nothing is deleted.
+ */
+export function setAsideDatabaseFile(path: string, now: Date = new Date()): string {
+  const stamp = now.toISOString().replace(/[:.]/g, '-');
+  const target = `${path}.unreadable-${stamp}`;
+  for (const suffix of ['', '-wal', '-shm']) {
+    if (existsSync(path + suffix)) renameSync(path + suffix, target + suffix);
+  }
+  return target;
+}

@@ -1,0 +1,607 @@
+import type Database from 'better-sqlite3';
+import type { Subject } from 'rxjs';
+import { type Observable } from 'rxjs';
+import {
+  categorizeBulkWriteRows,
+  getIndexableStringMonad,
+  getIndexStringLength,
+  getPrimaryFieldOfPrimaryKey,
+  getQueryMatcher,
+  getSortComparator,
+  getStartIndexStringFromLowerBound,
+  getStartIndexStringFromUpperBound,
+  now,
+  type BulkWriteRow,
+  type EventBulk,
+  type PreparedQuery,
+  type RxDocumentData,
+  type RxJsonSchema,
+  type RxStorageBulkWriteResponse,
+  type RxStorageChangeEvent,
+  type RxStorageCountResult,
+  type RxStorageDefaultCheckpoint,
+  type RxStorageInstance,
+  type RxStorageQueryResult,
+} from 'rxdb';
+import { boundsExactness, documentExactness } from './exactness.js';
+import type { SharedFile } from './file-pool.js';
+import { toSortKey } from './sort-key.js';
+
+export interface SqliteStorageInternals {
+  readonly file: SharedFile;
+  readonly table: string;
+}
+
+export interface SqliteInstanceOptions {
+  /** Rows read per statement by long reads; between chunks the event loop runs. */
+  readonly readChunkRows?: number;
+}
+
+type Doc<T> = RxDocumentData<T>;
+type Checkpoint = RxStorageDefaultCheckpoint;
+type ChangeBulk<T> = EventBulk<RxStorageChangeEvent<Doc<T>>, Checkpoint>;
+
+interface IndexColumn {
+  /** SQL column name: i0, i1, ... */
+  readonly column: string;
+  readonly fields: readonly string[];
+  readonly indexString: (doc: Doc<unknown>) => string;
+  /** Whether a query's bound keys on this index are ordered faithfully by sort keys. */
+  readonly boundsExact: (keys: readonly unknown[]) => boolean;
+  /** A key above every exact document's key on this index (for judge-mode whole scans). */
+  readonly aboveAll: Buffer;
+}
+
+interface KeyRange {
+  readonly column: string;
+  readonly lower: Buffer;
+  readonly lowerOp: '>=' | '>';
+  readonly upper: Buffer;
+  readonly upperOp: '<=' | '<';
+}
+
+const DEFAULT_CHUNK_ROWS = 500;
+
+export function quoteIdentifier(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`;
+}
+
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+/**
+ * The tables of one collection at one schema version:
+ *   <collection>__v<version>             one row per document, JSON in `data`, and one BLOB
+ *                                         column per RxDB index holding its sort key
+ *   <collection>__v<version>__attachments attachment bytes, keyed by document and attachment id
+ */
+export function tableNameOf(collectionName: string, schemaVersion: number): string {
+  return `${collectionName}__v${schemaVersion}`;
+}
+
+export class SqliteStorageInstance<RxDocType> implements RxStorageInstance<
+  RxDocType,
+  SqliteStorageInternals,
+  SqliteInstanceOptions,
+  Checkpoint
+> {
+  readonly primaryPath: string;
+  private readonly indexColumns: IndexColumn[];
+  private readonly columnByIndex = new Map<string, IndexColumn>();
+  private readonly changesColumn: IndexColumn;
+  private readonly isExact: (doc: Doc<RxDocType>) => boolean;
+  private readonly tableSql: string;
+  private readonly attachmentsSql: string;
+  private readonly chunkRows: number;
+  private readonly statements: ReturnType<SqliteStorageInstance<RxDocType>['prepareStatements']>;
+  private closed = false;
+
+  constructor(
+    readonly databaseName: string,
+    readonly collectionName: string,
+    readonly schema: Readonly<RxJsonSchema<Doc<RxDocType>>>,
+    readonly internals: SqliteStorageInternals,
+    readonly options: Readonly<SqliteInstanceOptions>,
+    private readonly changes: Subject<ChangeBulk<RxDocType>>,
+    private readonly onClose: () => void,
+  ) {
+    this.primaryPath = getPrimaryFieldOfPrimaryKey(schema.primaryKey);
+    this.chunkRows = options.readChunkRows ?? DEFAULT_CHUNK_ROWS;
+    this.tableSql = quoteIdentifier(internals.table);
+    this.attachmentsSql = quoteIdentifier(`${internals.table}__attachments`);
+    const indexes = (schema.indexes ?? []).map((index) =>
+      (Array.isArray(index) ? index : [index]).map(String),
+    );
+    const anySchema = schema as RxJsonSchema<Doc<unknown>>;
+    this.indexColumns = indexes.map((fields, i) => ({
+      column: `i${i}`,
+      fields,
+      indexString: getIndexableStringMonad(anySchema, fields),
+      boundsExact: boundsExactness(anySchema, fields),
+      aboveAll: toSortKey('\uffff'.repeat(getIndexStringLength(anySchema, fields) + 1)),
+    }));
+    this.isExact = documentExactness(schema as RxJsonSchema<Doc<RxDocType>>, indexes);
+    for (const column of this.indexColumns) this.columnByIndex.set(column.fields.join(','), column);
+    const changesColumn = this.columnByIndex.get(['_meta.lwt', this.primaryPath].join(','));
+    if (!changesColumn) {
+      throw new Error(`schema of ${collectionName} lacks RxDB's ['_meta.lwt', primaryKey] index`);
+    }
+    this.changesColumn = changesColumn;
+    this.createTables();
+    this.statements = this.prepareStatements();
+  }
+
+  private get writer(): Database.Database {
+    return this.internals.file.sqlite.writer;
+  }
+
+  private createTables(): void {
+    const columns = this.indexColumns.map((c) => `${c.column} BLOB NOT NULL`).join(', ');
+    const layout = JSON.stringify(this.indexColumns.map((c) => c.fields));
+    const sql = [
+      `CREATE TABLE IF NOT EXISTS ${this.tableSql} (id TEXT PRIMARY KEY NOT NULL, ` +
+        `deleted INTEGER NOT NULL, lwt REAL NOT NULL, exact INTEGER NOT NULL, ` +
+        `data TEXT NOT NULL, ${columns})`,
+      ...this.indexColumns.map(
+        (c) =>
+          `CREATE INDEX IF NOT EXISTS ${quoteIdentifier(`${this.internals.table}__${c.column}`)} ` +
+          `ON ${this.tableSql} (${c.column})`,
+      ),
+      `CREATE INDEX IF NOT EXISTS ${quoteIdentifier(`${this.internals.table}__deleted_lwt`)} ` +
+        `ON ${this.tableSql} (deleted, lwt)`,
+      `CREATE INDEX IF NOT EXISTS ${quoteIdentifier(`${this.internals.table}__inexact`)} ` +
+        `ON ${this.tableSql} (id) WHERE exact = 0`,
+      `CREATE TABLE IF NOT EXISTS ${this.attachmentsSql} (doc_id TEXT NOT NULL, ` +
+        `attachment_id TEXT NOT NULL, digest TEXT NOT NULL, type TEXT NOT NULL, ` +
+        `data BLOB NOT NULL, PRIMARY KEY (doc_id, attachment_id)) WITHOUT ROWID`,
+      `CREATE TABLE IF NOT EXISTS carrel_tables (name TEXT PRIMARY KEY NOT NULL, ` +
+        `index_layout TEXT NOT NULL) WITHOUT ROWID`,
+    ];
+    this.writer
+      .transaction(() => {
+        for (const statement of sql) this.writer.exec(statement);
+        const known = this.writer
+          .prepare('SELECT index_layout FROM carrel_tables WHERE name = ?')
+          .pluck()
+          .get(this.internals.table) as string | undefined;
+        if (known === undefined) {
+          this.writer
+            .prepare('INSERT INTO carrel_tables (name, index_layout) VALUES (?, ?)')
+            .run(this.internals.table, layout);
+        } else if (known !== layout) {
+          // A schema's indexes changed without a version bump: the stored sort keys would be
+          // wrong, so refuse rather than answer queries from a stale layout.
+          throw new Error(
+            `collection ${this.collectionName} v${this.schema.version} was stored with indexes ` +
+              `${known} but the schema now has ${layout}; bump the schema version and migrate`,
+          );
+        }
+      })
+      .immediate();
+  }
+
+  private prepareStatements() {
+    const db = this.writer;
+    const t = this.tableSql;
+    const indexNames = this.indexColumns.map((c) => c.column);
+    const placeholders = indexNames.map(() => '?').join(', ');
+    return {
+      byIds: db
+        .prepare(`SELECT data FROM ${t} WHERE id IN (SELECT value FROM json_each(?))`)
+        .pluck(),
+      byId: db.prepare(`SELECT data FROM ${t} WHERE id = ?`).pluck(),
+      hasInexact: db.prepare(`SELECT EXISTS (SELECT 1 FROM ${t} WHERE exact = 0)`).pluck(),
+      insert: db.prepare(
+        `INSERT INTO ${t} (id, deleted, lwt, exact, data, ${indexNames.join(', ')}) ` +
+          `VALUES (?, ?, ?, ?, ?, ${placeholders})`,
+      ),
+      update: db.prepare(
+        `UPDATE ${t} SET deleted = ?, lwt = ?, exact = ?, data = ?, ` +
+          `${indexNames.map((n) => `${n} = ?`).join(', ')} WHERE id = ?`,
+      ),
+      changesSince: db
+        .prepare(
+          `SELECT data FROM ${t} WHERE ${this.changesColumn.column} > ? ` +
+            `ORDER BY ${this.changesColumn.column} LIMIT ?`,
+        )
+        .pluck(),
+      changesFromStart: db
+        .prepare(`SELECT data FROM ${t} ORDER BY ${this.changesColumn.column} LIMIT ?`)
+        .pluck(),
+      putAttachment: db.prepare(
+        `INSERT OR REPLACE INTO ${this.attachmentsSql} (doc_id, attachment_id, digest, type, data) ` +
+          `VALUES (?, ?, ?, ?, ?)`,
+      ),
+      removeAttachment: db.prepare(
+        `DELETE FROM ${this.attachmentsSql} WHERE doc_id = ? AND attachment_id = ?`,
+      ),
+      getAttachment: db.prepare(
+        `SELECT digest, type, data FROM ${this.attachmentsSql} WHERE doc_id = ? AND attachment_id = ?`,
+      ),
+      purgeBatch: db
+        .prepare(`SELECT id FROM ${t} WHERE deleted = 1 AND lwt <= ? ORDER BY lwt LIMIT ?`)
+        .pluck(),
+      purgeDoc: db.prepare(`DELETE FROM ${t} WHERE id = ?`),
+      purgeAttachments: db.prepare(`DELETE FROM ${this.attachmentsSql} WHERE doc_id = ?`),
+    };
+  }
+
+  private ensureOpen(): void {
+    if (this.closed) {
+      throw new Error(`storage instance ${this.databaseName}/${this.collectionName} is closed`);
+    }
+  }
+
+  private readDocs(ids: readonly string[]): Map<string, Doc<RxDocType>> {
+    const found = new Map<string, Doc<RxDocType>>();
+    if (ids.length === 1) {
+      const data = this.statements.byId.get(ids[0]) as string | undefined;
+      if (data !== undefined) found.set(ids[0] as string, JSON.parse(data) as Doc<RxDocType>);
+      return found;
+    }
+    for (const data of this.statements.byIds.iterate(JSON.stringify(ids)) as Iterable<string>) {
+      const doc = JSON.parse(data) as Doc<RxDocType>;
+      found.set(this.idOf(doc), doc);
+    }
+    return found;
+  }
+
+  private idOf(doc: Doc<RxDocType>): string {
+    return (doc as Record<string, unknown>)[this.primaryPath] as string;
+  }
+
+  private rowValues(doc: Doc<RxDocType>): Buffer[] {
+    return this.indexColumns.map((c) => toSortKey(c.indexString(doc as Doc<unknown>)));
+  }
+
+  /**
+   * Atomic per call: the conflict check and every write happen in one IMMEDIATE transaction,
+   * and the call resolves only after COMMIT has returned, i.e. after the WAL was synced.
+   */
+  async bulkWrite(
+    documentWrites: BulkWriteRow<RxDocType>[],
+    context: string,
+  ): Promise<RxStorageBulkWriteResponse<RxDocType>> {
+    this.ensureOpen();
+    const attachmentBytes = this.schema.attachments
+      ? await readAttachmentBytes(documentWrites)
+      : undefined;
+    this.ensureOpen();
+    const s = this.statements;
+    const categorized = this.writer
+      .transaction(() => {
+        const ids = documentWrites.map((row) => this.idOf(row.document));
+        const inDb = this.readDocs(ids);
+        const result = categorizeBulkWriteRows<RxDocType>(
+          this,
+          this.primaryPath as never,
+          inDb,
+          documentWrites,
+          context,
+        );
+        for (const row of result.bulkInsertDocs) {
+          const doc = row.document;
+          s.insert.run(
+            this.idOf(doc),
+            doc._deleted ? 1 : 0,
+            doc._meta.lwt,
+            this.isExact(doc) ? 1 : 0,
+            JSON.stringify(doc),
+            ...this.rowValues(doc),
+          );
+        }
+        for (const row of result.bulkUpdateDocs) {
+          const doc = row.document;
+          s.update.run(
+            doc._deleted ? 1 : 0,
+            doc._meta.lwt,
+            this.isExact(doc) ? 1 : 0,
+            JSON.stringify(doc),
+            ...this.rowValues(doc),
+            this.idOf(doc),
+          );
+        }
+        if (attachmentBytes) {
+          for (const a of [...result.attachmentsAdd, ...result.attachmentsUpdate]) {
+            const bytes = attachmentBytes.get(a.attachmentData.data);
+            if (!bytes) throw new Error(`attachment ${a.attachmentId} has no data`);
+            s.putAttachment.run(
+              a.documentId,
+              a.attachmentId,
+              a.digest,
+              a.attachmentData.type,
+              bytes,
+            );
+          }
+          for (const a of result.attachmentsRemove) {
+            s.removeAttachment.run(a.documentId, a.attachmentId);
+          }
+        }
+        return result;
+      })
+      .immediate();
+
+    if (categorized.eventBulk.events.length > 0 && categorized.newestRow) {
+      const newest = categorized.newestRow.document;
+      categorized.eventBulk.checkpoint = { id: this.idOf(newest), lwt: newest._meta.lwt };
+      this.changes.next(categorized.eventBulk as ChangeBulk<RxDocType>);
+    }
+    return { error: categorized.errors };
+  }
+
+  findDocumentsById(ids: string[], withDeleted: boolean): Promise<Doc<RxDocType>[]> {
+    this.ensureOpen();
+    const found = this.readDocs(ids);
+    const result: Doc<RxDocType>[] = [];
+    for (const id of ids) {
+      const doc = found.get(id);
+      if (doc && (withDeleted || !doc._deleted)) result.push(doc);
+    }
+    return Promise.resolve(result);
+  }
+
+  /**
+   * Plans the read of a query: the key range of its index, and whether sort keys can be
+   * trusted for it (`judge` false) or the matcher and comparator must decide (`judge` true:
+   * the table holds an inexact row, or the query's bounds are not exact; see exactness.ts).
+   */
+  private planRead(preparedQuery: PreparedQuery<RxDocType>): { range: KeyRange; judge: boolean } {
+    const plan = preparedQuery.queryPlan;
+    const index = this.columnByIndex.get(plan.index.join(','));
+    if (!index) throw new Error(`no index ${plan.index.join(',')} on ${this.collectionName}`);
+    const exactBounds = index.boundsExact(plan.startKeys) && index.boundsExact(plan.endKeys);
+    const judge = !exactBounds || this.statements.hasInexact.get() === 1;
+    if (!exactBounds) {
+      return {
+        range: {
+          column: index.column,
+          lower: Buffer.alloc(0),
+          lowerOp: '>=',
+          upper: index.aboveAll,
+          upperOp: '<=',
+        },
+        judge,
+      };
+    }
+    const schema = this.schema as RxJsonSchema<Doc<RxDocType>>;
+    return {
+      range: {
+        column: index.column,
+        lower: toSortKey(getStartIndexStringFromLowerBound(schema, plan.index, plan.startKeys)),
+        lowerOp: plan.inclusiveStart ? '>=' : '>',
+        upper: toSortKey(getStartIndexStringFromUpperBound(schema, plan.index, plan.endKeys)),
+        upperOp: plan.inclusiveEnd ? '<=' : '<',
+      },
+      judge,
+    };
+  }
+
+  /**
+   * Reads the rows of an index range in order, a chunk at a time, on a read connection that
+   * holds one WAL snapshot for the whole read. Between chunks the event loop runs, so a long
+   * read never holds up a scan's write for more than one chunk. In judge mode, inexact rows
+   * are left out of the range (their keys lie) and visited at the end instead, whatever their
+   * keys. `visit` returns false to stop.
+   */
+  private async scanRange(
+    range: KeyRange,
+    judge: boolean,
+    visit: (data: string) => boolean,
+  ): Promise<void> {
+    const file = this.internals.file;
+    const reader = file.takeReader();
+    try {
+      const { column } = range;
+      const head = `SELECT ${column}, exact, data FROM ${this.tableSql} WHERE `;
+      const tail = ` AND ${column} ${range.upperOp} ? ORDER BY ${column} LIMIT ${this.chunkRows}`;
+      const first = file.statement(reader, `${head}${column} ${range.lowerOp} ?${tail}`).raw();
+      const next = file.statement(reader, `${head}${column} > ?${tail}`).raw();
+      reader.exec('BEGIN');
+      try {
+        let rows = first.all(range.lower, range.upper) as [Buffer, number, string][];
+        for (;;) {
+          for (const [, exact, data] of rows) {
+            if ((exact === 1 || !judge) && !visit(data)) return;
+          }
+          const last = rows[rows.length - 1];
+          if (rows.length < this.chunkRows || !last) break;
+          await yieldToEventLoop();
+          rows = next.all(last[0], range.upper) as [Buffer, number, string][];
+        }
+        if (judge) {
+          const inexact = file.statement(
+            reader,
+            `SELECT data FROM ${this.tableSql} WHERE exact = 0`,
+          );
+          for (const data of inexact.pluck().iterate() as Iterable<string>) {
+            if (!visit(data)) return;
+          }
+        }
+      } finally {
+        reader.exec('COMMIT');
+      }
+    } finally {
+      file.returnReader(reader);
+    }
+  }
+
+  async query(preparedQuery: PreparedQuery<RxDocType>): Promise<RxStorageQueryResult<RxDocType>> {
+    this.ensureOpen();
+    const { queryPlan: plan, query } = preparedQuery;
+    const skip = query.skip ?? 0;
+    const limit = typeof query.limit === 'number' ? query.limit : Infinity;
+    const wanted = skip + limit;
+    const { range, judge } = this.planRead(preparedQuery);
+    const schema = this.schema as RxJsonSchema<Doc<RxDocType>>;
+    const matches =
+      plan.selectorSatisfiedByIndex && !judge ? undefined : getQueryMatcher(schema, query);
+    const mustSort = !plan.sortSatisfiedByIndex || judge;
+
+    let documents: Doc<RxDocType>[] = [];
+    if (limit <= 0) return { documents };
+    await this.scanRange(range, judge, (data) => {
+      if (!matches && !mustSort && documents.length < skip) {
+        // Skipped rows that need neither matching nor sorting are not parsed at all.
+        documents.push(undefined as never);
+        return documents.length < wanted;
+      }
+      const doc = JSON.parse(data) as Doc<RxDocType>;
+      if (!matches || matches(doc)) documents.push(doc);
+      return mustSort || documents.length < wanted;
+    });
+    if (mustSort) documents.sort(getSortComparator(schema, query));
+    if (skip > 0 || documents.length > wanted) documents = documents.slice(skip, wanted);
+    return { documents };
+  }
+
+  async count(preparedQuery: PreparedQuery<RxDocType>): Promise<RxStorageCountResult> {
+    this.ensureOpen();
+    const { range, judge } = this.planRead(preparedQuery);
+    if (preparedQuery.queryPlan.selectorSatisfiedByIndex && !judge) {
+      return { count: await this.countRange(range), mode: 'fast' };
+    }
+    const matches = getQueryMatcher(
+      this.schema as RxJsonSchema<Doc<RxDocType>>,
+      preparedQuery.query,
+    );
+    let count = 0;
+    await this.scanRange(range, judge, (data) => {
+      if (matches(JSON.parse(data) as Doc<RxDocType>)) count += 1;
+      return true;
+    });
+    return { count, mode: 'fast' };
+  }
+
+  /** Counts an index range from the index alone, in chunks, in one snapshot. */
+  private async countRange(range: KeyRange): Promise<number> {
+    const file = this.internals.file;
+    const reader = file.takeReader();
+    const chunk = this.chunkRows * 20;
+    const { column } = range;
+    const sql = (lowerOp: string) =>
+      `SELECT count(*), max(k) FROM (SELECT ${column} AS k FROM ${this.tableSql} ` +
+      `WHERE ${column} ${lowerOp} ? AND ${column} ${range.upperOp} ? ORDER BY ${column} LIMIT ${chunk})`;
+    try {
+      const first = file.statement(reader, sql(range.lowerOp)).raw();
+      const next = file.statement(reader, sql('>')).raw();
+      reader.exec('BEGIN');
+      try {
+        let total = 0;
+        let [n, last] = first.get(range.lower, range.upper) as [number, Buffer | null];
+        for (;;) {
+          total += n;
+          if (n < chunk || !last) return total;
+          await yieldToEventLoop();
+          [n, last] = next.get(last, range.upper) as [number, Buffer | null];
+        }
+      } finally {
+        reader.exec('COMMIT');
+      }
+    } finally {
+      file.returnReader(reader);
+    }
+  }
+
+  getChangedDocumentsSince(
+    limit: number,
+    checkpoint?: Checkpoint,
+  ): Promise<{ documents: Doc<RxDocType>[]; checkpoint: Checkpoint }> {
+    this.ensureOpen();
+    const rows = (
+      checkpoint
+        ? this.statements.changesSince.all(
+            toSortKey(
+              this.changesColumn.indexString({
+                _meta: { lwt: checkpoint.lwt },
+                [this.primaryPath]: checkpoint.id,
+              } as unknown as Doc<unknown>),
+            ),
+            limit,
+          )
+        : this.statements.changesFromStart.all(limit)
+    ) as string[];
+    const documents = rows.map((data) => JSON.parse(data) as Doc<RxDocType>);
+    const last = documents[documents.length - 1];
+    return Promise.resolve({
+      documents,
+      checkpoint: last
+        ? { id: this.idOf(last), lwt: last._meta.lwt }
+        : (checkpoint ?? { id: '', lwt: 0 }),
+    });
+  }
+
+  changeStream(): Observable<ChangeBulk<RxDocType>> {
+    this.ensureOpen();
+    return this.changes.asObservable();
+  }
+
+  /**
+   * Purges deleted documents whose last write is older than `minimumDeletedTime` ms, in
+   * batches, so a large purge never holds the writer for long.
+   */
+  async cleanup(minimumDeletedTime: number): Promise<boolean> {
+    this.ensureOpen();
+    const olderThan = now() - minimumDeletedTime;
+    const s = this.statements;
+    for (;;) {
+      const ids = s.purgeBatch.all(olderThan, this.chunkRows) as string[];
+      this.writer
+        .transaction(() => {
+          for (const id of ids) {
+            s.purgeDoc.run(id);
+            s.purgeAttachments.run(id);
+          }
+        })
+        .immediate();
+      if (ids.length < this.chunkRows) return true;
+      await yieldToEventLoop();
+      if (this.closed) return false;
+    }
+  }
+
+  getAttachmentData(documentId: string, attachmentId: string, digest: string): Promise<Blob> {
+    this.ensureOpen();
+    const row = this.statements.getAttachment.get(documentId, attachmentId) as
+      { digest: string; type: string; data: Buffer } | undefined;
+    if (!row || !digest || row.digest !== digest) {
+      return Promise.reject(
+        new Error(`attachment ${documentId}/${attachmentId} with digest ${digest} does not exist`),
+      );
+    }
+    return Promise.resolve(new Blob([row.data], { type: row.type }));
+  }
+
+  close(): Promise<void> {
+    if (!this.closed) {
+      this.closed = true;
+      this.onClose();
+    }
+    return Promise.resolve();
+  }
+
+  async remove(): Promise<void> {
+    this.ensureOpen();
+    this.writer
+      .transaction(() => {
+        this.writer.exec(`DROP TABLE IF EXISTS ${this.tableSql}`);
+        this.writer.exec(`DROP TABLE IF EXISTS ${this.attachmentsSql}`);
+        this.writer.prepare('DELETE FROM carrel_tables WHERE name = ?').run(this.internals.table);
+      })
+      .immediate();
+    await this.close();
+  }
+}
+
+/** Blob bodies must be read before the (synchronous) write transaction starts. */
+async function readAttachmentBytes<T>(rows: BulkWriteRow<T>[]): Promise<Map<Blob, Buffer>> {
+  const bytes = new Map<Blob, Buffer>();
+  for (const row of rows) {
+    for (const attachment of Object.values(row.document._attachments ?? {})) {
+      if ('data' in attachment && attachment.data instanceof Blob && !bytes.has(attachment.data)) {
+        bytes.set(attachment.data, Buffer.from(await attachment.data.arrayBuffer()));
+      }
+    }
+  }
+  return bytes;
+}

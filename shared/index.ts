@@ -1,0 +1,2 @@
+// What every side agrees on. shared/ imports nothing of ours and no Node, Electron or DOM API.
+export * from './schemas/index.js';
