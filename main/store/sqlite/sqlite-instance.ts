@@ -95,6 +95,9 @@ export class SqliteStorageInstance<RxDocType> implements RxStorageInstance<
   private readonly attachmentsSql: string;
   private readonly chunkRows: number;
   private readonly statements: ReturnType<SqliteStorageInstance<RxDocType>['prepareStatements']>;
+  private readonly commitWrites: Database.Transaction<
+    SqliteStorageInstance<RxDocType>['writeRows']
+  >;
   private closed = false;
 
   constructor(
@@ -130,6 +133,7 @@ export class SqliteStorageInstance<RxDocType> implements RxStorageInstance<
     this.changesColumn = changesColumn;
     this.createTables();
     this.statements = this.prepareStatements();
+    this.commitWrites = this.writer.transaction(this.writeRows.bind(this));
   }
 
   private get writer(): Database.Database {
@@ -255,6 +259,57 @@ export class SqliteStorageInstance<RxDocType> implements RxStorageInstance<
     return this.indexColumns.map((c) => toSortKey(c.indexString(doc as Doc<unknown>)));
   }
 
+  /** The body of bulkWrite's transaction: conflict check, rows, attachments. */
+  private writeRows(
+    documentWrites: BulkWriteRow<RxDocType>[],
+    context: string,
+    attachmentBytes: Map<Blob, Buffer> | undefined,
+  ) {
+    const s = this.statements;
+    const ids = documentWrites.map((row) => this.idOf(row.document));
+    const inDb = this.readDocs(ids);
+    const result = categorizeBulkWriteRows<RxDocType>(
+      this,
+      this.primaryPath as never,
+      inDb,
+      documentWrites,
+      context,
+    );
+    for (const row of result.bulkInsertDocs) {
+      const doc = row.document;
+      s.insert.run(
+        this.idOf(doc),
+        doc._deleted ? 1 : 0,
+        doc._meta.lwt,
+        this.isExact(doc) ? 1 : 0,
+        JSON.stringify(doc),
+        ...this.rowValues(doc),
+      );
+    }
+    for (const row of result.bulkUpdateDocs) {
+      const doc = row.document;
+      s.update.run(
+        doc._deleted ? 1 : 0,
+        doc._meta.lwt,
+        this.isExact(doc) ? 1 : 0,
+        JSON.stringify(doc),
+        ...this.rowValues(doc),
+        this.idOf(doc),
+      );
+    }
+    if (attachmentBytes) {
+      for (const a of [...result.attachmentsAdd, ...result.attachmentsUpdate]) {
+        const bytes = attachmentBytes.get(a.attachmentData.data);
+        if (!bytes) throw new Error(`attachment ${a.attachmentId} has no data`);
+        s.putAttachment.run(a.documentId, a.attachmentId, a.digest, a.attachmentData.type, bytes);
+      }
+      for (const a of result.attachmentsRemove) {
+        s.removeAttachment.run(a.documentId, a.attachmentId);
+      }
+    }
+    return result;
+  }
+
   /**
    * Atomic per call: the conflict check and every write happen in one IMMEDIATE transaction,
    * and the call resolves only after COMMIT has returned, i.e. after the WAL was synced.
@@ -268,59 +323,7 @@ export class SqliteStorageInstance<RxDocType> implements RxStorageInstance<
       ? await readAttachmentBytes(documentWrites)
       : undefined;
     this.ensureOpen();
-    const s = this.statements;
-    const categorized = this.writer
-      .transaction(() => {
-        const ids = documentWrites.map((row) => this.idOf(row.document));
-        const inDb = this.readDocs(ids);
-        const result = categorizeBulkWriteRows<RxDocType>(
-          this,
-          this.primaryPath as never,
-          inDb,
-          documentWrites,
-          context,
-        );
-        for (const row of result.bulkInsertDocs) {
-          const doc = row.document;
-          s.insert.run(
-            this.idOf(doc),
-            doc._deleted ? 1 : 0,
-            doc._meta.lwt,
-            this.isExact(doc) ? 1 : 0,
-            JSON.stringify(doc),
-            ...this.rowValues(doc),
-          );
-        }
-        for (const row of result.bulkUpdateDocs) {
-          const doc = row.document;
-          s.update.run(
-            doc._deleted ? 1 : 0,
-            doc._meta.lwt,
-            this.isExact(doc) ? 1 : 0,
-            JSON.stringify(doc),
-            ...this.rowValues(doc),
-            this.idOf(doc),
-          );
-        }
-        if (attachmentBytes) {
-          for (const a of [...result.attachmentsAdd, ...result.attachmentsUpdate]) {
-            const bytes = attachmentBytes.get(a.attachmentData.data);
-            if (!bytes) throw new Error(`attachment ${a.attachmentId} has no data`);
-            s.putAttachment.run(
-              a.documentId,
-              a.attachmentId,
-              a.digest,
-              a.attachmentData.type,
-              bytes,
-            );
-          }
-          for (const a of result.attachmentsRemove) {
-            s.removeAttachment.run(a.documentId, a.attachmentId);
-          }
-        }
-        return result;
-      })
-      .immediate();
+    const categorized = this.commitWrites.immediate(documentWrites, context, attachmentBytes);
 
     if (categorized.eventBulk.events.length > 0 && categorized.newestRow) {
       const newest = categorized.newestRow.document;
@@ -399,15 +402,23 @@ export class SqliteStorageInstance<RxDocType> implements RxStorageInstance<
       const next = file.statement(reader, `${head}${column} > ?${tail}`).raw();
       reader.exec('BEGIN');
       try {
-        let rows = first.all(range.lower, range.upper) as [Buffer, number, string][];
+        let statement = first;
+        let params = [range.lower, range.upper];
         for (;;) {
-          for (const [, exact, data] of rows) {
+          // Rows stream from SQLite: a query that stops early reads no further.
+          let rowsRead = 0;
+          let lastKey: Buffer | undefined;
+          for (const [key, exact, data] of statement.iterate(...params) as Iterable<
+            [Buffer, number, string]
+          >) {
+            rowsRead += 1;
+            lastKey = key;
             if ((exact === 1 || !judge) && !visit(data)) return;
           }
-          const last = rows[rows.length - 1];
-          if (rows.length < this.chunkRows || !last) break;
+          if (rowsRead < this.chunkRows || !lastKey) break;
           await yieldToEventLoop();
-          rows = next.all(last[0], range.upper) as [Buffer, number, string][];
+          statement = next;
+          params = [lastKey, range.upper];
         }
         if (judge) {
           const inexact = file.statement(
