@@ -24,7 +24,10 @@ const electron = {
   message: "Only main/index.ts and main/api/ipc-bridge.ts may import 'electron'.",
 };
 const storageLayer = [
-  { regex: '^better-sqlite3$', message: 'Only main/store/ and server/store/ touch better-sqlite3.' },
+  {
+    regex: '^better-sqlite3$',
+    message: 'Only main/store/ and server/store/ touch better-sqlite3.',
+  },
   { regex: '^pg$', message: 'Only main/store/ and server/store/ touch pg.' },
   {
     regex: '^rxdb/plugins/storage-',
@@ -43,14 +46,7 @@ function restrict(patterns) {
 
 export default tseslint.config(
   {
-    ignores: [
-      'node_modules/**',
-      'out/**',
-      'dist/**',
-      'release/**',
-      'bench/out/**',
-      'test/out/**',
-    ],
+    ignores: ['node_modules/**', 'out/**', 'dist/**', 'release/**', 'bench/out/**', 'test/out/**'],
   },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,

@@ -1,0 +1,94 @@
+// The Electron shell: the only file that creates windows. It stays thin because the Electron
+// binary cannot run on our build and test machines; the desk itself starts in ./app.ts,
+// which is plain Node.
+import { join } from 'node:path';
+import { app, BrowserWindow } from 'electron';
+import { startDesk } from './app.js';
+import type { Desk } from './app.js';
+
+let desk: Desk | undefined;
+let mainWindow: BrowserWindow | undefined;
+
+function createWindow(): BrowserWindow {
+  const window = new BrowserWindow({
+    width: 1280,
+    height: 800,
+    minWidth: 800,
+    minHeight: 600,
+    title: 'Carrel',
+    show: false,
+    webPreferences: {
+      // A sandboxed preload must be one CommonJS file (see electron.vite.config.ts).
+      preload: join(import.meta.dirname, '../preload/index.cjs'),
+      contextIsolation: true,
+      sandbox: true,
+      nodeIntegration: false,
+    },
+  });
+  window.once('ready-to-show', () => window.show());
+  // The desk shows only its own page: no pop-up windows, no navigating away from it.
+  window.webContents.setWindowOpenHandler(() => ({ action: 'deny' }));
+  window.webContents.on('will-navigate', (event) => event.preventDefault());
+  window.on('closed', () => {
+    if (mainWindow === window) mainWindow = undefined;
+  });
+
+  // `electron-vite dev` serves the renderer and sets this; a built app loads its files.
+  const devServerUrl = process.env['ELECTRON_RENDERER_URL'];
+  if (!app.isPackaged && devServerUrl) {
+    void window.loadURL(devServerUrl);
+  } else {
+    void window.loadFile(join(import.meta.dirname, '../renderer/index.html'));
+  }
+  return window;
+}
+
+function showWindow(): void {
+  if (!mainWindow) {
+    mainWindow = createWindow();
+    return;
+  }
+  if (mainWindow.isMinimized()) mainWindow.restore();
+  mainWindow.focus();
+}
+
+async function main(): Promise<void> {
+  await app.whenReady();
+  desk = await startDesk({ dataDir: app.getPath('userData') });
+  showWindow();
+}
+
+// One desk app per user: two processes on one data folder would fight over the database.
+// A second launch hands over to the first, which comes to the front.
+if (!app.requestSingleInstanceLock()) {
+  app.quit();
+} else {
+  app.on('second-instance', () => {
+    if (app.isReady() && desk) showWindow();
+  });
+  app.on('activate', () => {
+    if (desk && BrowserWindow.getAllWindows().length === 0) showWindow();
+  });
+  app.on('window-all-closed', () => {
+    // macOS apps stay in the dock with no window open; elsewhere closing the window quits.
+    if (process.platform !== 'darwin') app.quit();
+  });
+  app.on('will-quit', (event) => {
+    // Hold the quit until the desk has closed, so nothing it is writing is cut off.
+    const closing = desk;
+    if (!closing) return;
+    desk = undefined;
+    event.preventDefault();
+    closing.close().then(
+      () => app.quit(),
+      (error: unknown) => {
+        console.error('carrel: the desk did not close cleanly', error);
+        app.exit(1);
+      },
+    );
+  });
+  main().catch((error: unknown) => {
+    console.error('carrel: the desk could not start', error);
+    app.exit(1);
+  });
+}

@@ -1,0 +1,19 @@
+// Migration strategies for every collection, keyed by the schema version they migrate TO
+// (RxDB's `migrationStrategies`). One numbered file per step, each with its own test that
+// builds the previous version, stores rows, migrates and checks them. A collection at
+// version N has strategies 1..N here; the test in index.test.ts holds that to be true.
+import type { MigrationStrategies } from 'rxdb';
+import type { DeskCollectionName } from '../../../shared/index.js';
+import { migrateNoteToV1 } from './notes-001-tag-list.js';
+
+export const migrationStrategies: { readonly [Name in DeskCollectionName]: MigrationStrategies } = {
+  libraries: {},
+  items: {},
+  holds: {},
+  checkins: {},
+  crates: {},
+  crateScans: {},
+  notes: {
+    1: migrateNoteToV1,
+  },
+};

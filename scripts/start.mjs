@@ -1,0 +1,77 @@
+// `npm start`: builds the desk app into out/ and opens it in Electron.
+//
+// Where Electron's binary is not installed (our build and test machines install with
+// ELECTRON_SKIP_BINARY_DOWNLOAD), it builds, says so in one line and exits 0. It never
+// loads the `electron` package itself: its index.js starts a download when the binary is
+// missing, so this script checks for the binary the way that file finds it.
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const projectRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
+const require = createRequire(import.meta.url);
+
+function build() {
+  const manifestPath = require.resolve('electron-vite/package.json');
+  const { bin } = JSON.parse(readFileSync(manifestPath, 'utf8'));
+  const cli = join(dirname(manifestPath), typeof bin === 'string' ? bin : bin['electron-vite']);
+  const result = spawnSync(process.execPath, [cli, 'build'], {
+    cwd: projectRoot,
+    stdio: 'inherit',
+  });
+  if (result.error) throw result.error;
+  if (result.status !== 0) process.exit(result.status ?? 1);
+}
+
+/** The Electron executable, or undefined when it is not installed. Never downloads. */
+function findElectronBinary() {
+  let packageDir;
+  try {
+    packageDir = dirname(require.resolve('electron/package.json'));
+  } catch {
+    return undefined;
+  }
+  // path.txt names the executable inside dist/; install.js writes both after a download.
+  const pathFile = join(packageDir, 'path.txt');
+  const executable = existsSync(pathFile) ? readFileSync(pathFile, 'utf8').trim() : '';
+  const override = process.env.ELECTRON_OVERRIDE_DIST_PATH;
+  const binary = override
+    ? join(override, executable || 'electron')
+    : executable && join(packageDir, 'dist', executable);
+  return binary && existsSync(binary) ? binary : undefined;
+}
+
+function launch(binary) {
+  const env = { ...process.env };
+  // Inherited from some shells and tools, it would make Electron run as plain Node.
+  delete env.ELECTRON_RUN_AS_NODE;
+  const child = spawn(binary, ['.', ...process.argv.slice(2)], {
+    cwd: projectRoot,
+    stdio: 'inherit',
+    env,
+  });
+  for (const signal of ['SIGINT', 'SIGTERM']) {
+    process.on(signal, () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+    });
+  }
+  child.on('error', (error) => {
+    console.error(`carrel: could not start Electron at ${binary}: ${error.message}`);
+    process.exit(1);
+  });
+  child.on('close', (code, signal) => {
+    process.exit(code ?? (signal ? 1 : 0));
+  });
+}
+
+build();
+const binary = findElectronBinary();
+if (binary) {
+  launch(binary);
+} else {
+  console.log(
+    'Electron is not installed on this machine (ELECTRON_SKIP_BINARY_DOWNLOAD); built out/ but cannot open a window. Install electron normally to run the desk.',
+  );
+}

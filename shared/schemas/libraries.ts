@@ -1,0 +1,62 @@
+// Member libraries of the consortium. Written by the server only; every desk gets all of them
+// (routing needs every library's prefixes and floating rules, slips need every name).
+import type { RxJsonSchema } from 'rxdb';
+import type { DocumentOf } from './fields.js';
+import { libraryCodeField, stampFields, stampRequired } from './fields.js';
+
+const librariesSchemaLiteral = {
+  title: 'libraries',
+  description: 'Member libraries of the consortium, keyed by their ILS library code.',
+  version: 0,
+  primaryKey: 'code',
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    code: libraryCodeField,
+    name: { type: 'string', minLength: 1, maxLength: 200 },
+    barcodePrefixes: {
+      description:
+        'Item barcode prefixes assigned to this library (e.g. 33907); a barcode with one of ' +
+        'them is owned here unless the item record names another owner (the record wins).',
+      type: 'array',
+      uniqueItems: true,
+      items: { type: 'string', minLength: 1, maxLength: 20, pattern: '^[!-~]+$' },
+    },
+    floatingRules: {
+      description:
+        "Where this library's items float: checked in at one of `libraries` they stay there " +
+        '(their home becomes that library) instead of going home. With `callNumberPrefixes` ' +
+        'only items whose call number starts with one of them float (a floating collection); ' +
+        'empty means the whole collection. No libraries means nothing floats by library rule ' +
+        '(an item can still float on its own `floating` flag).',
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        libraries: { type: 'array', uniqueItems: true, items: libraryCodeField },
+        callNumberPrefixes: {
+          type: 'array',
+          uniqueItems: true,
+          items: { type: 'string', minLength: 1, maxLength: 50 },
+        },
+      },
+      required: ['libraries', 'callNumberPrefixes'],
+    },
+    holdShelfDays: {
+      description: 'Days an item waits on the hold shelf before the hold expires.',
+      type: 'integer',
+      minimum: 1,
+      maximum: 365,
+    },
+    courierStop: {
+      description: "The courier route's stop code for this library; absent if not on a route.",
+      type: 'string',
+      minLength: 1,
+      maxLength: 32,
+    },
+    ...stampFields,
+  },
+  required: ['code', 'name', 'barcodePrefixes', 'floatingRules', 'holdShelfDays', ...stampRequired],
+} as const;
+
+export type Library = DocumentOf<typeof librariesSchemaLiteral>;
+export const librariesSchema: RxJsonSchema<Library> = librariesSchemaLiteral;
