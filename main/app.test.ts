@@ -1,8 +1,10 @@
-import { mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startDesk } from './app.js';
+import { StoreOpenError } from './store/index.js';
 
 let scratch: string;
 
@@ -14,21 +16,36 @@ afterEach(async () => {
   await rm(scratch, { recursive: true, force: true });
 });
 
+const sampleLibrary = {
+  code: 'MAIN',
+  name: 'Main Library',
+  barcodePrefixes: ['33907'],
+  floatingRules: { libraries: [], callNumberPrefixes: [] },
+  holdShelfDays: 7,
+  courierStop: 'A1',
+  updatedAt: '2026-11-23T09:00:00.000Z',
+  deskId: 'server',
+};
+
 describe('startDesk', () => {
-  it('creates a missing data folder, parents included, and writes nothing in it', async () => {
+  it('creates a missing data folder, parents included, with the desk database in it', async () => {
     const dataDir = join(scratch, 'profile', 'Carrel');
     const desk = await startDesk({ dataDir });
     expect(desk.dataDir).toBe(dataDir);
     expect((await stat(dataDir)).isDirectory()).toBe(true);
-    expect(await readdir(dataDir)).toEqual([]);
+    expect(await readdir(dataDir)).toContain('desk.sqlite');
     await desk.close();
   });
 
-  it('keeps what an earlier run left in the folder', async () => {
+  it('keeps what an earlier run recorded', async () => {
     await writeFile(join(scratch, 'earlier.txt'), 'recorded');
-    const desk = await startDesk({ dataDir: scratch });
-    expect(await readdir(scratch)).toEqual(['earlier.txt']);
-    await desk.close();
+    const first = await startDesk({ dataDir: scratch });
+    await first.database.libraries.insert(sampleLibrary);
+    await first.close();
+    const second = await startDesk({ dataDir: scratch });
+    expect((await second.database.libraries.findOne('MAIN').exec())?.name).toBe('Main Library');
+    expect(await readFile(join(scratch, 'earlier.txt'), 'utf8')).toBe('recorded');
+    await second.close();
   });
 
   it('resolves the folder to a normalised absolute path', async () => {
@@ -41,5 +58,38 @@ describe('startDesk', () => {
     const desk = await startDesk({ dataDir: scratch });
     await desk.close();
     await expect(desk.close()).resolves.toBeUndefined();
+  });
+});
+
+describe('startDesk on a damaged database', () => {
+  const damaged = Buffer.from('SQLite format 3\0'.padEnd(8192, '#'));
+
+  it('refuses to start, says why, and leaves the file as it was', async () => {
+    const path = join(scratch, 'desk.sqlite');
+    await writeFile(path, damaged);
+    const failure = await startDesk({ dataDir: scratch }).catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(StoreOpenError);
+    expect((failure as StoreOpenError).code).toBe('store_corrupt');
+    expect((failure as StoreOpenError).message).toContain(path);
+    expect((await readFile(path)).equals(damaged)).toBe(true);
+  });
+
+  it('sets the file aside when staff choose to, and starts with an empty database', async () => {
+    const path = join(scratch, 'desk.sqlite');
+    await writeFile(path, damaged);
+    const asked: string[] = [];
+    const desk = await startDesk({
+      dataDir: scratch,
+      onUnreadableStore: (problem) => {
+        asked.push(problem.code);
+        return Promise.resolve('set-aside');
+      },
+    });
+    expect(asked).toEqual(['store_corrupt']);
+    expect(desk.setAsideAt).toMatch(/desk\.sqlite\.unreadable-/);
+    expect((await readFile(desk.setAsideAt!)).equals(damaged)).toBe(true);
+    expect(await desk.database.libraries.count().exec()).toBe(0);
+    expect(existsSync(path)).toBe(true);
+    await desk.close();
   });
 });

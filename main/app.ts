@@ -2,32 +2,75 @@
 // nothing else, so every line here runs under vitest without the Electron binary.
 import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
+import {
+  createDeskDatabase,
+  databaseFilePath,
+  getRxStorageSqlite,
+  setAsideDatabaseFile,
+  StoreOpenError,
+  type DeskDatabase,
+} from './store/index.js';
+
+/** The RxDB database name of a desk profile; its file is `<dataDir>/desk.sqlite`. */
+export const DESK_DATABASE_NAME = 'desk';
+
+/** What staff chose when the desk database could not be opened. */
+export type UnreadableStoreChoice = 'set-aside' | 'quit';
 
 export interface DeskOptions {
   /** Per-user folder that holds everything this desk records (Electron's `userData`). */
   dataDir: string;
+  /**
+   * Asked when the desk database is damaged or unreadable (the error says which and where).
+   * 'set-aside' renames the file (nothing is deleted or overwritten) and starts an empty
+   * database; 'quit' leaves everything as it is and rejects with the error. Without this
+   * callback the desk never starts over on its own: it rejects.
+   */
+  onUnreadableStore?: (problem: StoreOpenError) => Promise<UnreadableStoreChoice>;
 }
 
 export interface Desk {
   /** Absolute path of the data folder, which exists once `startDesk` has resolved. */
   readonly dataDir: string;
-  /** Stops the desk's services; safe to call more than once. */
+  readonly database: DeskDatabase;
+  /** Where a damaged database was set aside at this start, if it was. */
+  readonly setAsideAt?: string;
+  /** Stops the desk's services and closes the database; safe to call more than once. */
   close(): Promise<void>;
 }
 
+function openDatabase(dataDir: string): Promise<DeskDatabase> {
+  return createDeskDatabase({
+    name: DESK_DATABASE_NAME,
+    storage: getRxStorageSqlite({ directory: dataDir }),
+  });
+}
+
 /**
- * Prepares the data folder and starts the desk's services on it. The folder is created
- * (with its parents) if missing and left untouched if present: a desk never clears or
- * rewrites what an earlier run recorded.
+ * Prepares the data folder and opens the desk database in it. The folder is created (with
+ * its parents) if missing; a desk never clears or rewrites what an earlier run recorded.
  */
 export async function startDesk(options: DeskOptions): Promise<Desk> {
   const dataDir = resolve(options.dataDir);
   await mkdir(dataDir, { recursive: true });
+  let database: DeskDatabase;
+  let setAsideAt: string | undefined;
+  try {
+    database = await openDatabase(dataDir);
+  } catch (error) {
+    if (!(error instanceof StoreOpenError)) throw error;
+    const choice = options.onUnreadableStore ? await options.onUnreadableStore(error) : 'quit';
+    if (choice !== 'set-aside') throw error;
+    setAsideAt = setAsideDatabaseFile(databaseFilePath(dataDir, DESK_DATABASE_NAME));
+    database = await openDatabase(dataDir);
+  }
   let closed: Promise<void> | undefined;
   return {
     dataDir,
+    database,
+    ...(setAsideAt === undefined ? {} : { setAsideAt }),
     close() {
-      closed ??= Promise.resolve();
+      closed ??= database.close().then(() => undefined);
       return closed;
     },
   };

@@ -2,9 +2,10 @@
 // binary cannot run on our build and test machines; the desk itself starts in ./app.ts,
 // which is plain Node.
 import { join } from 'node:path';
-import { app, BrowserWindow } from 'electron';
+import { app, BrowserWindow, dialog } from 'electron';
 import { startDesk } from './app.js';
-import type { Desk } from './app.js';
+import type { Desk, UnreadableStoreChoice } from './app.js';
+import type { StoreOpenError } from './store/index.js';
 
 let desk: Desk | undefined;
 let mainWindow: BrowserWindow | undefined;
@@ -52,9 +53,32 @@ function showWindow(): void {
   mainWindow.focus();
 }
 
+/** Staff decide what happens to a desk database that cannot be opened; quitting is the default. */
+async function askAboutUnreadableStore(problem: StoreOpenError): Promise<UnreadableStoreChoice> {
+  const { response } = await dialog.showMessageBox({
+    type: 'error',
+    title: 'Carrel cannot open the desk database',
+    message:
+      problem.code === 'store_corrupt'
+        ? 'The desk database is damaged.'
+        : 'The desk database cannot be read.',
+    detail:
+      `${problem.message}\n\n` +
+      'Scans this desk has not synced yet are in that file. "Start with an empty database" ' +
+      'renames it and keeps it beside the new one for recovery; nothing is deleted.',
+    buttons: ['Quit', 'Start with an empty database'],
+    defaultId: 0,
+    cancelId: 0,
+  });
+  return response === 1 ? 'set-aside' : 'quit';
+}
+
 async function main(): Promise<void> {
   await app.whenReady();
-  desk = await startDesk({ dataDir: app.getPath('userData') });
+  desk = await startDesk({
+    dataDir: app.getPath('userData'),
+    onUnreadableStore: askAboutUnreadableStore,
+  });
   showWindow();
 }
 
@@ -89,6 +113,7 @@ if (!app.requestSingleInstanceLock()) {
   });
   main().catch((error: unknown) => {
     console.error('carrel: the desk could not start', error);
+    dialog.showErrorBox('Carrel could not start', String((error as Error)?.message ?? error));
     app.exit(1);
   });
 }
