@@ -41,9 +41,10 @@ function numberCheck(minimum: number, maximum: number, decimals: number): ValueC
   return (value) => {
     if (typeof value !== 'number' || !Number.isFinite(value)) return false;
     if (value < minimum || value > maximum) return false;
-    const scaled = (value - Math.floor(value)) * multiplier;
-    const rounded = Math.round(scaled);
-    return Math.abs(scaled - rounded) < 1e-6 && rounded < multiplier;
+    // On the grid of multipleOf: the one double nearest to k / 10^decimals. (A tolerance
+    // would not do: near 1.8e12, as in `_meta.lwt`, neighbouring doubles are 2.4e-4 apart,
+    // and two of them would share one sort key while comparing unequal.)
+    return Math.round(value * multiplier) / multiplier === value;
   };
 }
 

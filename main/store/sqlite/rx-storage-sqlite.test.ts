@@ -113,6 +113,17 @@ describe('SQLite RxStorage through RxDB', () => {
     expect(existsSync(databaseFilePath(dir, 'desk'))).toBe(true);
   });
 
+  it('marks documents written through RxDB as exact, so queries trust their sort keys', async () => {
+    const db = await openDatabase('exact');
+    await db.scans.bulkInsert(Array.from({ length: 500 }, (_, i) => scan(i)));
+    for (let i = 500; i < 520; i++) await db.scans.insert(scan(i));
+    await db.close();
+    const raw = new Database(databaseFilePath(dir, 'exact'), { readonly: true });
+    const inexact = raw.prepare('SELECT count(*) FROM "scans__v0" WHERE exact = 0').pluck().get();
+    raw.close();
+    expect(inexact).toBe(0);
+  });
+
   it('answers 409 with the stored document for an insert over an existing or deleted id', async () => {
     const { instance } = await rawInstance('conflicts');
     await instance.bulkWrite(
