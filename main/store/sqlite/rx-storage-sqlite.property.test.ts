@@ -196,7 +196,7 @@ describe('SQLite storage against the memory storage and the RxDB matcher', () =>
   it('answers every random operation sequence identically', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'carrel-prop-'));
     dirs.push(dir);
-    const sqlite = getRxStorageSqlite({ directory: dir, readChunkRows: 3 });
+    const sqlite = getRxStorageSqlite({ directory: dir, readSliceMs: 0, readCheckEveryRows: 3 });
     const memory = getRxStorageMemory();
     let memoryDisagreed = 0;
 

@@ -61,7 +61,7 @@ afterEach(() => {
 async function openDatabase(name = 'desk'): Promise<RxDatabase<{ scans: RxCollection<Scan> }>> {
   const db = await createRxDatabase<{ scans: RxCollection<Scan> }>({
     name,
-    storage: getRxStorageSqlite({ directory: dir, readChunkRows: 50 }),
+    storage: getRxStorageSqlite({ directory: dir, readSliceMs: 0, readCheckEveryRows: 50 }),
     multiInstance: false,
   });
   await db.addCollections({ scans: { schema: scanSchema } });
@@ -78,7 +78,7 @@ function scan(i: number, library = 'MAIN'): Scan {
 }
 
 async function rawInstance(name: string) {
-  const storage = getRxStorageSqlite({ directory: dir, readChunkRows: 100 });
+  const storage = getRxStorageSqlite({ directory: dir, readSliceMs: 0, readCheckEveryRows: 20 });
   const schema = fillWithDefaultSettings(scanSchema as unknown as RxJsonSchema<Scan>);
   const instance = await storage.createStorageInstance<Scan>({
     databaseInstanceToken: randomToken(10),
@@ -218,7 +218,7 @@ describe('SQLite RxStorage through RxDB', () => {
       order.push('write');
     });
     const [read] = await Promise.all([reading, writing]);
-    // The write committed while the query was still reading (3000 rows in chunks of 100)...
+    // The write committed while the query was still reading (3000 rows, yielding every 20)...
     expect(order).toEqual(['write', 'query']);
     // ...and the query answered from the snapshot it started with.
     expect(read).toBe(3000);

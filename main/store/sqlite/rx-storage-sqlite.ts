@@ -11,7 +11,9 @@ import {
 export interface SqliteStorageSettings {
   /** Folder of the desk profile; database `<name>` lives in `<directory>/<name>.sqlite`. */
   readonly directory: string;
-  readonly readChunkRows?: number;
+  /** Read pacing, see SqliteInstanceOptions; tests set it to make reads yield often. */
+  readonly readSliceMs?: number;
+  readonly readCheckEveryRows?: number;
 }
 
 export type RxStorageSqlite = RxStorage<SqliteStorageInternals, SqliteInstanceOptions>;
@@ -40,7 +42,11 @@ export function getRxStorageSqlite(settings: SqliteStorageSettings): RxStorageSq
           params.collectionName,
           params.schema,
           { file, table },
-          { readChunkRows: settings.readChunkRows, ...params.options },
+          {
+            readSliceMs: settings.readSliceMs,
+            readCheckEveryRows: settings.readCheckEveryRows,
+            ...params.options,
+          },
           file.changesOf(table),
           () => releaseFile(path),
         );

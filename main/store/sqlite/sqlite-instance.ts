@@ -33,8 +33,13 @@ export interface SqliteStorageInternals {
 }
 
 export interface SqliteInstanceOptions {
-  /** Rows read per statement by long reads; between chunks the event loop runs. */
-  readonly readChunkRows?: number;
+  /**
+   * Longest time (ms) a read holds the thread before it lets other work (a scan's write) run;
+   * 0 yields at every check. Default 4.
+   */
+  readonly readSliceMs?: number;
+  /** Rows read between two looks at the clock. Default 64. */
+  readonly readCheckEveryRows?: number;
 }
 
 type Doc<T> = RxDocumentData<T>;
@@ -60,7 +65,11 @@ interface KeyRange {
   readonly upperOp: '<=' | '<';
 }
 
-const DEFAULT_CHUNK_ROWS = 500;
+/** How long a read may hold the thread before it lets a write through, by default. */
+const DEFAULT_SLICE_MS = 4;
+const DEFAULT_CHECK_EVERY_ROWS = 64;
+/** Deleted documents purged per transaction by cleanup(). */
+const PURGE_BATCH = 500;
 
 export function quoteIdentifier(name: string): string {
   return `"${name.replaceAll('"', '""')}"`;
@@ -93,7 +102,7 @@ export class SqliteStorageInstance<RxDocType> implements RxStorageInstance<
   private readonly isExact: (doc: Doc<RxDocType>) => boolean;
   private readonly tableSql: string;
   private readonly attachmentsSql: string;
-  private readonly chunkRows: number;
+  private readonly pacing: { sliceMs: number; checkEveryRows: number };
   private readonly statements: ReturnType<SqliteStorageInstance<RxDocType>['prepareStatements']>;
   private readonly commitWrites: Database.Transaction<
     SqliteStorageInstance<RxDocType>['writeRows']
@@ -110,7 +119,10 @@ export class SqliteStorageInstance<RxDocType> implements RxStorageInstance<
     private readonly onClose: () => void,
   ) {
     this.primaryPath = getPrimaryFieldOfPrimaryKey(schema.primaryKey);
-    this.chunkRows = options.readChunkRows ?? DEFAULT_CHUNK_ROWS;
+    this.pacing = {
+      sliceMs: options.readSliceMs ?? DEFAULT_SLICE_MS,
+      checkEveryRows: Math.max(1, options.readCheckEveryRows ?? DEFAULT_CHECK_EVERY_ROWS),
+    };
     this.tableSql = quoteIdentifier(internals.table);
     this.attachmentsSql = quoteIdentifier(`${internals.table}__attachments`);
     const indexes = (schema.indexes ?? []).map((index) =>
@@ -381,11 +393,12 @@ export class SqliteStorageInstance<RxDocType> implements RxStorageInstance<
   }
 
   /**
-   * Reads the rows of an index range in order, a chunk at a time, on a read connection that
-   * holds one WAL snapshot for the whole read. Between chunks the event loop runs, so a long
-   * read never holds up a scan's write for more than one chunk. In judge mode, inexact rows
-   * are left out of the range (their keys lie) and visited at the end instead, whatever their
-   * keys. `visit` returns false to stop.
+   * Reads the rows of an index range in order on a read connection that holds one WAL
+   * snapshot for the whole read. Every `checkEveryRows` rows it looks at the clock; once the
+   * read has held the thread for `sliceMs`, it lets the event loop run (a scan's write goes
+   * through then) and resumes after the last key it read. Short reads never yield. In judge
+   * mode, inexact rows are left out of the range (their keys lie) and visited at the end
+   * instead, whatever their keys. `visit` returns false to stop.
    */
   private async scanRange(
     range: KeyRange,
@@ -394,30 +407,42 @@ export class SqliteStorageInstance<RxDocType> implements RxStorageInstance<
   ): Promise<void> {
     const file = this.internals.file;
     const reader = file.takeReader();
+    const { checkEveryRows, sliceMs } = this.pacing;
     try {
       const { column } = range;
-      const head = `SELECT ${column}, exact, data FROM ${this.tableSql} WHERE `;
-      const tail = ` AND ${column} ${range.upperOp} ? ORDER BY ${column} LIMIT ${this.chunkRows}`;
+      // rowid, not the sort key: a BLOB per row costs a Buffer per row; the key of the last
+      // row is looked up by its rowid only when the read pauses.
+      const head = `SELECT rowid, exact, data FROM ${this.tableSql} WHERE `;
+      const tail = ` AND ${column} ${range.upperOp} ? ORDER BY ${column}`;
       const first = file.statement(reader, `${head}${column} ${range.lowerOp} ?${tail}`).raw();
-      const next = file.statement(reader, `${head}${column} > ?${tail}`).raw();
-      reader.exec('BEGIN');
+      file.statement(reader, 'BEGIN').run();
       try {
         let statement = first;
         let params = [range.lower, range.upper];
+        let sliceStart = performance.now();
         for (;;) {
+          let lastRowid: number | undefined;
+          let paused = false;
+          let rows = 0;
           // Rows stream from SQLite: a query that stops early reads no further.
-          let rowsRead = 0;
-          let lastKey: Buffer | undefined;
-          for (const [key, exact, data] of statement.iterate(...params) as Iterable<
-            [Buffer, number, string]
+          for (const [rowid, exact, data] of statement.iterate(...params) as Iterable<
+            [number, number, string]
           >) {
-            rowsRead += 1;
-            lastKey = key;
+            lastRowid = rowid;
             if ((exact === 1 || !judge) && !visit(data)) return;
+            if (++rows % checkEveryRows === 0 && performance.now() - sliceStart >= sliceMs) {
+              paused = true;
+              break;
+            }
           }
-          if (rowsRead < this.chunkRows || !lastKey) break;
+          if (!paused || lastRowid === undefined) break;
+          const lastKey = file
+            .statement(reader, `SELECT ${column} FROM ${this.tableSql} WHERE rowid = ?`)
+            .pluck()
+            .get(lastRowid) as Buffer;
           await yieldToEventLoop();
-          statement = next;
+          sliceStart = performance.now();
+          statement = file.statement(reader, `${head}${column} > ?${tail}`).raw();
           params = [lastKey, range.upper];
         }
         if (judge) {
@@ -430,7 +455,7 @@ export class SqliteStorageInstance<RxDocType> implements RxStorageInstance<
           }
         }
       } finally {
-        reader.exec('COMMIT');
+        file.statement(reader, 'COMMIT').run();
       }
     } finally {
       file.returnReader(reader);
@@ -484,30 +509,48 @@ export class SqliteStorageInstance<RxDocType> implements RxStorageInstance<
     return { count, mode: 'fast' };
   }
 
-  /** Counts an index range from the index alone, in chunks, in one snapshot. */
+  /**
+   * Counts an index range from the index alone, in chunks of `chunk` entries, in one
+   * snapshot, pacing like scanRange. The boundary key of a chunk is looked up only when the
+   * chunk was full, so a small range costs one plain covering-index count.
+   */
   private async countRange(range: KeyRange): Promise<number> {
     const file = this.internals.file;
     const reader = file.takeReader();
-    const chunk = this.chunkRows * 20;
+    const chunk = this.pacing.checkEveryRows * 64;
     const { column } = range;
-    const sql = (lowerOp: string) =>
-      `SELECT count(*), max(k) FROM (SELECT ${column} AS k FROM ${this.tableSql} ` +
-      `WHERE ${column} ${lowerOp} ? AND ${column} ${range.upperOp} ? ORDER BY ${column} LIMIT ${chunk})`;
+    const where = (lowerOp: string) =>
+      `FROM ${this.tableSql} WHERE ${column} ${lowerOp} ? AND ${column} ${range.upperOp} ?`;
+    const countSql = (lowerOp: string) =>
+      `SELECT count(*) FROM (SELECT 1 ${where(lowerOp)} LIMIT ${chunk})`;
+    const boundarySql = (lowerOp: string) =>
+      `SELECT ${column} ${where(lowerOp)} ORDER BY ${column} LIMIT 1 OFFSET ${chunk - 1}`;
     try {
-      const first = file.statement(reader, sql(range.lowerOp)).raw();
-      const next = file.statement(reader, sql('>')).raw();
-      reader.exec('BEGIN');
+      file.statement(reader, 'BEGIN').run();
       try {
         let total = 0;
-        let [n, last] = first.get(range.lower, range.upper) as [number, Buffer | null];
+        let lowerOp: string = range.lowerOp;
+        let lower = range.lower;
+        let sliceStart = performance.now();
         for (;;) {
+          const n = file
+            .statement(reader, countSql(lowerOp))
+            .pluck()
+            .get(lower, range.upper) as number;
           total += n;
-          if (n < chunk || !last) return total;
-          await yieldToEventLoop();
-          [n, last] = next.get(last, range.upper) as [number, Buffer | null];
+          if (n < chunk) return total;
+          lower = file
+            .statement(reader, boundarySql(lowerOp))
+            .pluck()
+            .get(lower, range.upper) as Buffer;
+          lowerOp = '>';
+          if (performance.now() - sliceStart >= this.pacing.sliceMs) {
+            await yieldToEventLoop();
+            sliceStart = performance.now();
+          }
         }
       } finally {
-        reader.exec('COMMIT');
+        file.statement(reader, 'COMMIT').run();
       }
     } finally {
       file.returnReader(reader);
@@ -556,7 +599,7 @@ export class SqliteStorageInstance<RxDocType> implements RxStorageInstance<
     const olderThan = now() - minimumDeletedTime;
     const s = this.statements;
     for (;;) {
-      const ids = s.purgeBatch.all(olderThan, this.chunkRows) as string[];
+      const ids = s.purgeBatch.all(olderThan, PURGE_BATCH) as string[];
       this.writer
         .transaction(() => {
           for (const id of ids) {
@@ -565,7 +608,7 @@ export class SqliteStorageInstance<RxDocType> implements RxStorageInstance<
           }
         })
         .immediate();
-      if (ids.length < this.chunkRows) return true;
+      if (ids.length < PURGE_BATCH) return true;
       await yieldToEventLoop();
       if (this.closed) return false;
     }
