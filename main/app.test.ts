@@ -1,9 +1,10 @@
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startDesk } from './app.js';
+import { developmentSqliteBinding, startDesk } from './app.js';
 import { StoreOpenError } from './store/index.js';
 
 let scratch: string;
@@ -91,5 +92,36 @@ describe('startDesk on a damaged database', () => {
     expect(await desk.database.libraries.count().exec()).toBe(0);
     expect(existsSync(path)).toBe(true);
     await desk.close();
+  });
+});
+
+describe('the better-sqlite3 addon the desk loads', () => {
+  const nodeAddon = join(
+    dirname(createRequire(import.meta.url).resolve('better-sqlite3/package.json')),
+    'build/Release/better_sqlite3.node',
+  );
+
+  it('is the one given in nativeBinding', async () => {
+    const desk = await startDesk({ dataDir: scratch, nativeBinding: nodeAddon });
+    expect(await desk.database.libraries.count().exec()).toBe(0);
+    await desk.close();
+    const failure = await startDesk({
+      dataDir: join(scratch, 'other'),
+      nativeBinding: join(scratch, 'missing.node'),
+    }).catch((error: unknown) => error);
+    // A missing addon is not a damaged database: it is not reported as one.
+    expect(failure).toBeInstanceOf(Error);
+    expect(failure).not.toBeInstanceOf(StoreOpenError);
+  });
+
+  it('is found in development only where the Electron copy was built', async () => {
+    expect(developmentSqliteBinding(scratch)).toBeUndefined();
+    const built = join(
+      scratch,
+      'node_modules/.carrel-electron/node_modules/better-sqlite3/build/Release',
+    );
+    await mkdir(built, { recursive: true });
+    await writeFile(join(built, 'better_sqlite3.node'), '');
+    expect(developmentSqliteBinding(scratch)).toBe(join(built, 'better_sqlite3.node'));
   });
 });

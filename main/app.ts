@@ -1,7 +1,8 @@
 // The desk's start and stop, in plain Node: main/index.ts hands it a data folder and owns
 // nothing else, so every line here runs under vitest without the Electron binary.
+import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import {
   createDeskDatabase,
   databaseFilePath,
@@ -27,6 +28,22 @@ export interface DeskOptions {
    * callback the desk never starts over on its own: it rejects.
    */
   onUnreadableStore?: (problem: StoreOpenError) => Promise<UnreadableStoreChoice>;
+  /** A better-sqlite3 addon built for this runtime; see `developmentSqliteBinding`. */
+  nativeBinding?: string;
+}
+
+/**
+ * In development, Electron cannot load the better-sqlite3 addon npm built for Node (another
+ * ABI); scripts/rebuild-native.mjs builds a second copy for Electron beside it. Returns that
+ * copy's path under the app folder, or undefined where it was not built. Packaged apps do
+ * not need it: electron-builder rebuilds their node_modules for Electron.
+ */
+export function developmentSqliteBinding(appPath: string): string | undefined {
+  const path = join(
+    appPath,
+    'node_modules/.carrel-electron/node_modules/better-sqlite3/build/Release/better_sqlite3.node',
+  );
+  return existsSync(path) ? path : undefined;
 }
 
 export interface Desk {
@@ -39,10 +56,13 @@ export interface Desk {
   close(): Promise<void>;
 }
 
-function openDatabase(dataDir: string): Promise<DeskDatabase> {
+function openDatabase(dataDir: string, nativeBinding: string | undefined): Promise<DeskDatabase> {
   return createDeskDatabase({
     name: DESK_DATABASE_NAME,
-    storage: getRxStorageSqlite({ directory: dataDir }),
+    storage: getRxStorageSqlite({
+      directory: dataDir,
+      ...(nativeBinding === undefined ? {} : { nativeBinding }),
+    }),
   });
 }
 
@@ -56,13 +76,13 @@ export async function startDesk(options: DeskOptions): Promise<Desk> {
   let database: DeskDatabase;
   let setAsideAt: string | undefined;
   try {
-    database = await openDatabase(dataDir);
+    database = await openDatabase(dataDir, options.nativeBinding);
   } catch (error) {
     if (!(error instanceof StoreOpenError)) throw error;
     const choice = options.onUnreadableStore ? await options.onUnreadableStore(error) : 'quit';
     if (choice !== 'set-aside') throw error;
     setAsideAt = setAsideDatabaseFile(databaseFilePath(dataDir, DESK_DATABASE_NAME));
-    database = await openDatabase(dataDir);
+    database = await openDatabase(dataDir, options.nativeBinding);
   }
   let closed: Promise<void> | undefined;
   return {

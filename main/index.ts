@@ -3,7 +3,7 @@
 // which is plain Node.
 import { join } from 'node:path';
 import { app, BrowserWindow, dialog } from 'electron';
-import { startDesk } from './app.js';
+import { developmentSqliteBinding, startDesk } from './app.js';
 import type { Desk, UnreadableStoreChoice } from './app.js';
 import type { StoreOpenError } from './store/index.js';
 
@@ -78,6 +78,7 @@ async function main(): Promise<void> {
   desk = await startDesk({
     dataDir: app.getPath('userData'),
     onUnreadableStore: askAboutUnreadableStore,
+    ...(app.isPackaged ? {} : { nativeBinding: developmentSqliteBinding(app.getAppPath()) }),
   });
   showWindow();
 }

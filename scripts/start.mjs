@@ -5,10 +5,11 @@
 // loads the `electron` package itself: its index.js starts a download when the binary is
 // missing, so this script checks for the binary the way that file finds it.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { findElectronBinary } from './electron-binary.mjs';
 
 const projectRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(import.meta.url);
@@ -23,24 +24,6 @@ function build() {
   });
   if (result.error) throw result.error;
   if (result.status !== 0) process.exit(result.status ?? 1);
-}
-
-/** The Electron executable, or undefined when it is not installed. Never downloads. */
-function findElectronBinary() {
-  let packageDir;
-  try {
-    packageDir = dirname(require.resolve('electron/package.json'));
-  } catch {
-    return undefined;
-  }
-  // path.txt names the executable inside dist/; install.js writes both after a download.
-  const pathFile = join(packageDir, 'path.txt');
-  const executable = existsSync(pathFile) ? readFileSync(pathFile, 'utf8').trim() : '';
-  const override = process.env.ELECTRON_OVERRIDE_DIST_PATH;
-  const binary = override
-    ? join(override, executable || 'electron')
-    : executable && join(packageDir, 'dist', executable);
-  return binary && existsSync(binary) ? binary : undefined;
 }
 
 function launch(binary) {

@@ -1,9 +1,10 @@
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import { Subject } from 'rxjs';
 import {
   closeSqliteFile,
-  DURABLE_PRAGMAS,
+  openReader,
   openSqliteFile,
+  type OpenOptions,
   type SqliteFile,
 } from './sqlite-file.js';
 
@@ -30,8 +31,8 @@ interface PoolEntry {
 
 const openFiles = new Map<string, PoolEntry>();
 
-function createSharedFile(path: string): PoolEntry {
-  const sqlite = openSqliteFile(path);
+function createSharedFile(path: string, options: OpenOptions): PoolEntry {
+  const sqlite = openSqliteFile(path, options);
   const idleReaders: Database.Database[] = [sqlite.reader];
   const extraReaders: Database.Database[] = [];
   const statements = new Map<Database.Database, Map<string, Database.Statement>>();
@@ -42,10 +43,7 @@ function createSharedFile(path: string): PoolEntry {
     takeReader() {
       const idle = idleReaders.pop();
       if (idle) return idle;
-      const reader = new Database(path, { readonly: true, fileMustExist: true });
-      for (const pragma of DURABLE_PRAGMAS) {
-        if (!pragma.startsWith('journal_mode')) reader.pragma(pragma);
-      }
+      const reader = openReader(path, options);
       extraReaders.push(reader);
       return reader;
     },
@@ -77,10 +75,10 @@ function createSharedFile(path: string): PoolEntry {
 }
 
 /** Opens the file, or shares the already open one. Pair every call with `releaseFile`. */
-export function acquireFile(path: string): SharedFile {
+export function acquireFile(path: string, options: OpenOptions = {}): SharedFile {
   let entry = openFiles.get(path);
   if (!entry) {
-    entry = createSharedFile(path);
+    entry = createSharedFile(path, options);
     openFiles.set(path, entry);
   }
   entry.refs += 1;

@@ -11,6 +11,8 @@ import {
 export interface SqliteStorageSettings {
   /** Folder of the desk profile; database `<name>` lives in `<directory>/<name>.sqlite`. */
   readonly directory: string;
+  /** A better-sqlite3 addon built for this runtime (Electron in development); see sqlite-file.ts. */
+  readonly nativeBinding?: string;
   /** Read pacing, see SqliteInstanceOptions; tests set it to make reads yield often. */
   readonly readSliceMs?: number;
   readonly readCheckEveryRows?: number;
@@ -34,7 +36,10 @@ export function getRxStorageSqlite(settings: SqliteStorageSettings): RxStorageSq
       params: RxStorageInstanceCreationParams<RxDocType, SqliteInstanceOptions>,
     ) {
       const path = databaseFilePath(settings.directory, params.databaseName);
-      const file = acquireFile(path);
+      const file = acquireFile(
+        path,
+        settings.nativeBinding === undefined ? {} : { nativeBinding: settings.nativeBinding },
+      );
       const table = tableNameOf(params.collectionName, params.schema.version);
       try {
         const instance = new SqliteStorageInstance<RxDocType>(

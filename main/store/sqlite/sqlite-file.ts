@@ -53,8 +53,17 @@ export class StoreOpenError extends Error {
 
 const CORRUPT_CODES = new Set(['SQLITE_CORRUPT', 'SQLITE_NOTADB', 'SQLITE_CORRUPT_VTAB']);
 
-function classify(path: string, error: unknown): StoreOpenError {
-  const code = (error as { code?: string }).code ?? '';
+const FILE_SYSTEM_CODES = new Set(['EACCES', 'EPERM', 'ENOENT', 'EISDIR', 'EROFS', 'EBUSY']);
+
+/**
+ * What SQLite or the file system said about the file becomes a StoreOpenError; anything else
+ * (a missing native addon, a bug) is not about the file and is passed on as it is.
+ */
+function classify(path: string, error: unknown): unknown {
+  const code = (error as { code?: unknown }).code;
+  if (typeof code !== 'string' || !(code.startsWith('SQLITE_') || FILE_SYSTEM_CODES.has(code))) {
+    return error;
+  }
   return new StoreOpenError(
     CORRUPT_CODES.has(code) || code.startsWith('SQLITE_CORRUPT')
       ? 'store_corrupt'
@@ -102,23 +111,48 @@ function applyPragmas(db: Database.Database, readonly: boolean): void {
  * Opens (or creates) a desk database file, checking an existing one first.
  * Throws StoreOpenError and leaves a file it cannot use exactly as it was.
  */
-export function openSqliteFile(path: string): SqliteFile {
+export interface OpenOptions {
+  /**
+   * Path of a better-sqlite3 addon built for this runtime. The Electron shell passes the copy
+   * built for Electron's ABI (scripts/rebuild-native.mjs); plain Node uses the default.
+   */
+  readonly nativeBinding?: string;
+}
+
+export function openSqliteFile(path: string, options: OpenOptions = {}): SqliteFile {
+  const binding =
+    options.nativeBinding === undefined ? {} : { nativeBinding: options.nativeBinding };
   const existed = existsSync(path);
   if (!existed) mkdirSync(dirname(path), { recursive: true });
   let writer: Database.Database | undefined;
   let reader: Database.Database | undefined;
   try {
-    writer = new Database(path, { fileMustExist: existed });
+    writer = new Database(path, { ...binding, fileMustExist: existed });
     if (existed) checkPages(writer);
     applyPragmas(writer, false);
-    reader = new Database(path, { readonly: true, fileMustExist: true });
-    applyPragmas(reader, true);
+    reader = openReader(path, options);
     return { path, writer, reader };
   } catch (error) {
     reader?.close();
     writer?.close();
     throw classify(path, error);
   }
+}
+
+/** A read-only connection with the same pragmas (journal mode is the writer's to set). */
+export function openReader(path: string, options: OpenOptions = {}): Database.Database {
+  const reader = new Database(path, {
+    ...(options.nativeBinding === undefined ? {} : { nativeBinding: options.nativeBinding }),
+    readonly: true,
+    fileMustExist: true,
+  });
+  try {
+    applyPragmas(reader, true);
+  } catch (error) {
+    reader.close();
+    throw error;
+  }
+  return reader;
 }
 
 export function closeSqliteFile(file: SqliteFile): void {
