@@ -265,6 +265,23 @@ describe('SQLite RxStorage through RxDB', () => {
     await instance.close();
   });
 
+  it('removes a collection: its tables are dropped and a new instance starts empty', async () => {
+    const first = await rawInstance('removal');
+    await first.instance.bulkWrite([{ document: doc(scan(1)) }], 't');
+    await first.instance.remove();
+    const raw = new Database(databaseFilePath(dir, 'removal'), { readonly: true });
+    const tables = raw
+      .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'scans%'")
+      .pluck()
+      .all();
+    raw.close();
+    expect(tables).toEqual([]);
+    await expect(first.instance.findDocumentsById(['s000001'], true)).rejects.toThrow(/closed/);
+    const second = await rawInstance('removal');
+    expect(await second.instance.findDocumentsById(['s000001'], true)).toEqual([]);
+    await second.instance.close();
+  });
+
   it('emits a change bulk after each committed write, with its checkpoint', async () => {
     const { instance } = await rawInstance('changes');
     const seen: { ids: string[]; checkpoint: unknown }[] = [];

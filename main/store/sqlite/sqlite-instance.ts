@@ -345,15 +345,26 @@ export class SqliteStorageInstance<RxDocType> implements RxStorageInstance<
     return { error: categorized.errors };
   }
 
-  findDocumentsById(ids: string[], withDeleted: boolean): Promise<Doc<RxDocType>[]> {
-    this.ensureOpen();
-    const found = this.readDocs(ids);
-    const result: Doc<RxDocType>[] = [];
-    for (const id of ids) {
-      const doc = found.get(id);
-      if (doc && (withDeleted || !doc._deleted)) result.push(doc);
+  /** Runs a synchronous read as the interface's promise: a failure is a rejection, not a throw. */
+  private answer<T>(read: () => T): Promise<T> {
+    try {
+      this.ensureOpen();
+      return Promise.resolve(read());
+    } catch (error) {
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
     }
-    return Promise.resolve(result);
+  }
+
+  findDocumentsById(ids: string[], withDeleted: boolean): Promise<Doc<RxDocType>[]> {
+    return this.answer(() => {
+      const found = this.readDocs(ids);
+      const result: Doc<RxDocType>[] = [];
+      for (const id of ids) {
+        const doc = found.get(id);
+        if (doc && (withDeleted || !doc._deleted)) result.push(doc);
+      }
+      return result;
+    });
   }
 
   /**
@@ -561,7 +572,13 @@ export class SqliteStorageInstance<RxDocType> implements RxStorageInstance<
     limit: number,
     checkpoint?: Checkpoint,
   ): Promise<{ documents: Doc<RxDocType>[]; checkpoint: Checkpoint }> {
-    this.ensureOpen();
+    return this.answer(() => this.changesSince(limit, checkpoint));
+  }
+
+  private changesSince(
+    limit: number,
+    checkpoint: Checkpoint | undefined,
+  ): { documents: Doc<RxDocType>[]; checkpoint: Checkpoint } {
     const rows = (
       checkpoint
         ? this.statements.changesSince.all(
@@ -577,12 +594,12 @@ export class SqliteStorageInstance<RxDocType> implements RxStorageInstance<
     ) as string[];
     const documents = rows.map((data) => JSON.parse(data) as Doc<RxDocType>);
     const last = documents[documents.length - 1];
-    return Promise.resolve({
+    return {
       documents,
       checkpoint: last
         ? { id: this.idOf(last), lwt: last._meta.lwt }
         : (checkpoint ?? { id: '', lwt: 0 }),
-    });
+    };
   }
 
   changeStream(): Observable<ChangeBulk<RxDocType>> {
@@ -615,15 +632,16 @@ export class SqliteStorageInstance<RxDocType> implements RxStorageInstance<
   }
 
   getAttachmentData(documentId: string, attachmentId: string, digest: string): Promise<Blob> {
-    this.ensureOpen();
-    const row = this.statements.getAttachment.get(documentId, attachmentId) as
-      { digest: string; type: string; data: Buffer } | undefined;
-    if (!row || !digest || row.digest !== digest) {
-      return Promise.reject(
-        new Error(`attachment ${documentId}/${attachmentId} with digest ${digest} does not exist`),
-      );
-    }
-    return Promise.resolve(new Blob([row.data], { type: row.type }));
+    return this.answer(() => {
+      const row = this.statements.getAttachment.get(documentId, attachmentId) as
+        { digest: string; type: string; data: Buffer } | undefined;
+      if (!row || !digest || row.digest !== digest) {
+        throw new Error(
+          `attachment ${documentId}/${attachmentId} with digest ${digest} does not exist`,
+        );
+      }
+      return new Blob([row.data], { type: row.type });
+    });
   }
 
   close(): Promise<void> {
