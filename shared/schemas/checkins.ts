@@ -5,6 +5,7 @@ import type { RxJsonSchema } from 'rxdb';
 import type { DocumentOf } from './fields.js';
 import {
   barcodeField,
+  dayField,
   instantField,
   libraryCodeField,
   staffField,
@@ -15,14 +16,14 @@ import {
 
 /**
  * Where the desk told staff to put the item: on this library's hold shelf (slip printed), in
- * a crate to the hold's pickup library, in a crate back to the owner, stays here (floating),
- * back on the shelf, or set aside for a person to look at.
+ * a crate to the hold's pickup library, in a crate back home, stays here (floating), back on
+ * the shelf, or set aside for a person to look at.
  */
 export const checkinRoutes = [
-  'hold_shelf',
-  'to_pickup',
-  'to_owner',
-  'floats_here',
+  'hold_here',
+  'hold_transit',
+  'return_home',
+  'float_here',
   'reshelve',
   'set_aside',
 ] as const;
@@ -37,6 +38,7 @@ export const setAsideReasons = [
   'in_crate',
   'recently_sent',
   'on_hold_shelf',
+  'repeat_scan',
 ] as const;
 
 const checkinsSchemaLiteral = {
@@ -66,6 +68,14 @@ const checkinsSchemaLiteral = {
         holdId: { ...ulidField, description: 'The hold the item was captured for.' },
         crateId: { ...ulidField, description: 'The crate check-in dropped the item into.' },
         reason: { type: 'string', enum: setAsideReasons, maxLength: 16 },
+        transitReceived: {
+          description: 'The item was expected here in transit and this scan received it.',
+          type: 'boolean',
+        },
+        shelfExpiresOn: {
+          ...dayField,
+          description: 'For hold_here: the last day on the hold shelf.',
+        },
       },
       required: ['route'],
     },

@@ -41,6 +41,41 @@ const librariesSchemaLiteral = {
       },
       required: ['libraries', 'callNumberPrefixes'],
     },
+    barcodeRule: {
+      description:
+        "How this library's item barcodes are checked at a scan: allowed lengths (empty: any) " +
+        'and the check digit (14-digit Codabar mod 10, or none). Applied to barcodes carrying ' +
+        "one of this library's prefixes.",
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        lengths: {
+          type: 'array',
+          uniqueItems: true,
+          items: { type: 'integer', minimum: 1, maximum: 40 },
+        },
+        checkDigit: { type: 'string', enum: ['codabar-mod10', 'none'] },
+      },
+      required: ['lengths', 'checkDigit'],
+    },
+    localPickupFirst: {
+      description:
+        'When an item checked in here can fill several holds, a hold picked up here goes ' +
+        'first (no courier trip), before older holds elsewhere.',
+      type: 'boolean',
+    },
+    timeZone: {
+      description: 'IANA time zone of the library (shelf expiry days, offline files, slips).',
+      type: 'string',
+      minLength: 1,
+      maxLength: 64,
+    },
+    crateCapacity: {
+      description: 'Items a courier crate holds before it is overfilled (the desk warns).',
+      type: 'integer',
+      minimum: 1,
+      maximum: 1000,
+    },
     holdShelfDays: {
       description: 'Days an item waits on the hold shelf before the hold expires.',
       type: 'integer',
@@ -55,7 +90,18 @@ const librariesSchemaLiteral = {
     },
     ...stampFields,
   },
-  required: ['code', 'name', 'barcodePrefixes', 'floatingRules', 'holdShelfDays', ...stampRequired],
+  required: [
+    'code',
+    'name',
+    'barcodePrefixes',
+    'barcodeRule',
+    'floatingRules',
+    'localPickupFirst',
+    'timeZone',
+    'crateCapacity',
+    'holdShelfDays',
+    ...stampRequired,
+  ],
 } as const;
 
 export type Library = DocumentOf<typeof librariesSchemaLiteral>;

@@ -72,7 +72,7 @@ const expected: Record<DeskCollectionName, { primaryKey: string; version: number
 const pinnedSchemaHashes: Record<DeskCollectionName, { version: number; sha256: string }> = {
   libraries: {
     version: 0,
-    sha256: '1b13e7568623a25501136d8c5f73197c76cf07cd88443f3e9a67658c13b32acf',
+    sha256: '4a4a6091e7db67f315d7c4fd3dd5c274a1dde1573d620369c3be610a47c7c046',
   },
   items: {
     version: 0,
@@ -84,7 +84,7 @@ const pinnedSchemaHashes: Record<DeskCollectionName, { version: number; sha256: 
   },
   checkins: {
     version: 0,
-    sha256: '6bcb3b2604e79df148f0d0dbc8c45f892dc3f31eba23a96e7f5e7691074db9fe',
+    sha256: 'ffbe8518272053f3f51629965a25cf569294f89bfda57f15aec68e494fdecac8',
   },
   crates: {
     version: 0,
@@ -105,7 +105,7 @@ const wrongTypes: Record<DeskCollectionName, (doc: JsonObject) => void> = {
   libraries: (doc) => void (doc['holdShelfDays'] = '7'),
   items: (doc) => void (doc['floating'] = 'false'),
   holds: (doc) => void (doc['bibId'] = 1234567),
-  checkins: (doc) => void (doc['outcome'] = 'to_pickup'),
+  checkins: (doc) => void (doc['outcome'] = 'hold_transit'),
   crates: (doc) => void ((doc['counts'] as JsonObject)['packed'] = '0'),
   crateScans: (doc) => void (doc['barcode'] = 33907000517861),
   notes: (doc) => void (doc['revisionNumber'] = '3'),
