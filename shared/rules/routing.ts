@@ -4,6 +4,7 @@
 import type { CheckinOutcome, SetAsideReason } from '../schemas/checkins.js';
 import type { HoldStatus } from '../schemas/holds.js';
 import type { ItemStatus } from '../schemas/items.js';
+import { ownerByPrefix } from './barcode.js';
 
 /** What routing needs of a member library. */
 export interface LibraryFacts {
@@ -83,27 +84,6 @@ const BLOCKING_STATUSES: ReadonlyMap<ItemStatus, SetAsideReason> = new Map([
   ['damaged', 'damaged'],
   ['withdrawn', 'withdrawn'],
 ] as const);
-
-/** Longest prefix wins; `undefined` when no library claims the barcode. */
-function ownerByPrefix(
-  barcode: string,
-  libraries: ReadonlyMap<string, LibraryFacts>,
-): string | undefined {
-  let best: { code: string; length: number } | undefined;
-  for (const library of libraries.values()) {
-    for (const prefix of library.barcodePrefixes) {
-      if (!barcode.startsWith(prefix)) continue;
-      if (
-        !best ||
-        prefix.length > best.length ||
-        (prefix.length === best.length && library.code < best.code)
-      ) {
-        best = { code: library.code, length: prefix.length };
-      }
-    }
-  }
-  return best?.code;
-}
 
 function elapsedMs(fromIso: string, toIso: string): number {
   return Date.parse(toIso) - Date.parse(fromIso);
@@ -197,7 +177,7 @@ export function routeCheckin(
 
   const item = facts.item;
   if (!item) {
-    const owner = ownerByPrefix(facts.barcode, facts.libraries);
+    const owner = ownerByPrefix(facts.barcode, [...facts.libraries.values()]);
     if (owner === undefined) return setAside('unknown_barcode');
     return owner === facts.here
       ? { route: 'reshelve' }
