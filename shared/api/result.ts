@@ -1,0 +1,52 @@
+// Every desk API call answers `{ ok: true, value }` or `{ ok: false, error: { code, message } }`.
+// `code` is stable (the UI acts on it); `message` is for desk staff and names no patron.
+
+export const deskErrorCodes = [
+  /** The arguments do not match the method's schema (wrong type, unknown field, too long). */
+  'invalid_arguments',
+  /** No such method on the contract. */
+  'unknown_method',
+  /** The call needs a signed-in staff member. */
+  'not_signed_in',
+  /** Staff sign-in: this library wants a PIN and none was given, or it was wrong. */
+  'pin_required',
+  'pin_wrong',
+  /** The desk has no library yet (not enrolled, no demo loaded). */
+  'desk_not_set_up',
+  /** A scan was empty, had characters a barcode cannot have, or failed the library's rule. */
+  'barcode_empty',
+  'barcode_malformed',
+  'barcode_wrong_length',
+  'barcode_bad_check_digit',
+  'library_unknown',
+  'crate_not_found',
+  /** The crate's state does not allow this (adding to a sealed crate, closing an open one). */
+  'crate_wrong_state',
+  /** The crate belongs to another library for this action (receiving a crate sent elsewhere). */
+  'crate_wrong_library',
+  'crate_item_not_in_crate',
+  'crate_item_already_in_crate',
+  /** A crate to the desk's own library. */
+  'crate_to_self',
+  'hold_not_found',
+  'range_invalid',
+  /** Something failed that staff cannot fix; the desk's log has the detail. */
+  'internal',
+] as const;
+
+export type DeskErrorCode = (typeof deskErrorCodes)[number];
+
+export interface DeskError {
+  readonly code: DeskErrorCode;
+  readonly message: string;
+}
+
+export type DeskResult<T> = { ok: true; value: T } | { ok: false; error: DeskError };
+
+export function ok<T>(value: T): DeskResult<T> {
+  return { ok: true, value };
+}
+
+export function fail<T = never>(code: DeskErrorCode, message: string): DeskResult<T> {
+  return { ok: false, error: { code, message } };
+}
