@@ -79,6 +79,14 @@ describe('the desk store under SIGKILL', () => {
 
       const file = new Database(databaseFilePath(directory, 'desk'));
       expect(file.pragma('integrity_check', { simple: true })).toBe('ok');
+      // A write group is never torn, acknowledged or not: its scan and crate scan are both
+      // there or both absent.
+      const ids = (table: string) =>
+        new Set(file.prepare(`SELECT id FROM "${table}" WHERE id LIKE '%-g'`).pluck().all());
+      const grouped = ids('scans__v0');
+      const groupedCrate = ids('crateScans__v0');
+      expect([...grouped].filter((id) => !groupedCrate.has(id))).toEqual([]);
+      expect([...groupedCrate].filter((id) => !grouped.has(id))).toEqual([]);
       file.close();
 
       const db = await createRxDatabase<{ scans: RxCollection<CrashScan> }>({

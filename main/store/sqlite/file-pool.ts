@@ -7,6 +7,7 @@ import {
   type OpenOptions,
   type SqliteFile,
 } from './sqlite-file.js';
+import { WriteGroups } from './write-group.js';
 
 /**
  * A database file shared by every storage instance (collection) opened on it in this process:
@@ -21,6 +22,8 @@ export interface SharedFile {
   /** A cached prepared statement on one of this file's connections. */
   statement(db: Database.Database, sql: string): Database.Statement;
   changesOf<T>(table: string): Subject<T>;
+  /** Writes committed together (see write-group.ts); every write takes its turn here. */
+  readonly groups: WriteGroups;
 }
 
 interface PoolEntry {
@@ -40,6 +43,7 @@ function createSharedFile(path: string, options: OpenOptions): PoolEntry {
 
   const file: SharedFile = {
     sqlite,
+    groups: new WriteGroups(sqlite.writer),
     takeReader() {
       const idle = idleReaders.pop();
       if (idle) return idle;
@@ -83,6 +87,11 @@ export function acquireFile(path: string, options: OpenOptions = {}): SharedFile
   }
   entry.refs += 1;
   return entry.file;
+}
+
+/** The file if some instance has it open in this process. */
+export function openFile(path: string): SharedFile | undefined {
+  return openFiles.get(path)?.file;
 }
 
 /** Closes the connections when the last instance on the file lets go of it. */

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { RXDB_VERSION, type RxStorage, type RxStorageInstanceCreationParams } from 'rxdb';
-import { acquireFile, releaseFile } from './file-pool.js';
+import { acquireFile, openFile, releaseFile } from './file-pool.js';
 import {
   SqliteStorageInstance,
   tableNameOf,
@@ -18,7 +18,13 @@ export interface SqliteStorageSettings {
   readonly readCheckEveryRows?: number;
 }
 
-export type RxStorageSqlite = RxStorage<SqliteStorageInternals, SqliteInstanceOptions>;
+export type RxStorageSqlite = RxStorage<SqliteStorageInternals, SqliteInstanceOptions> & {
+  /**
+   * Runs `work` so that every write it makes to database `databaseName` (any collection)
+   * commits as one transaction, or none does if it throws. See write-group.ts.
+   */
+  atomically<T>(databaseName: string, work: () => Promise<T>): Promise<T>;
+};
 
 export function databaseFilePath(directory: string, databaseName: string): string {
   return join(directory, `${encodeURIComponent(databaseName)}.sqlite`);
@@ -40,6 +46,8 @@ export function getRxStorageSqlite(settings: SqliteStorageSettings): RxStorageSq
         path,
         settings.nativeBinding === undefined ? {} : { nativeBinding: settings.nativeBinding },
       );
+      // Creating the tables writes: not in the middle of another context's write group.
+      while (file.groups.mustWait()) await file.groups.ended();
       const table = tableNameOf(params.collectionName, params.schema.version);
       try {
         const instance = new SqliteStorageInstance<RxDocType>(
@@ -55,11 +63,18 @@ export function getRxStorageSqlite(settings: SqliteStorageSettings): RxStorageSq
           file.changesOf(table),
           () => releaseFile(path),
         );
-        return await Promise.resolve(instance);
+        return instance;
       } catch (error) {
         releaseFile(path);
         throw error;
       }
+    },
+    atomically<T>(databaseName: string, work: () => Promise<T>): Promise<T> {
+      const file = openFile(databaseFilePath(settings.directory, databaseName));
+      if (!file) {
+        return Promise.reject(new Error(`database ${databaseName} is not open`));
+      }
+      return file.groups.run(work);
     },
   };
 }

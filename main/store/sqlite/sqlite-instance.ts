@@ -334,15 +334,26 @@ export class SqliteStorageInstance<RxDocType> implements RxStorageInstance<
     const attachmentBytes = this.schema.attachments
       ? await readAttachmentBytes(documentWrites)
       : undefined;
+    while (this.internals.file.groups.mustWait()) await this.internals.file.groups.ended();
     this.ensureOpen();
     const categorized = this.commitWrites.immediate(documentWrites, context, attachmentBytes);
 
     if (categorized.eventBulk.events.length > 0 && categorized.newestRow) {
       const newest = categorized.newestRow.document;
       categorized.eventBulk.checkpoint = { id: this.idOf(newest), lwt: newest._meta.lwt };
-      this.changes.next(categorized.eventBulk as ChangeBulk<RxDocType>);
+      const bulk = categorized.eventBulk as ChangeBulk<RxDocType>;
+      this.internals.file.groups.afterCommit(() => this.changes.next(bulk));
     }
     return { error: categorized.errors };
+  }
+
+  /**
+   * The connection a long read uses: a pooled read connection with its own snapshot, or,
+   * inside a write group, the write connection, so the group reads its own writes.
+   */
+  private takeReadConnection(): Database.Database {
+    const file = this.internals.file;
+    return file.groups.inGroup() ? this.writer : file.takeReader();
   }
 
   /** Runs a synchronous read as the interface's promise: a failure is a rejection, not a throw. */
@@ -417,7 +428,7 @@ export class SqliteStorageInstance<RxDocType> implements RxStorageInstance<
     visit: (data: string) => boolean,
   ): Promise<void> {
     const file = this.internals.file;
-    const reader = file.takeReader();
+    const reader = this.takeReadConnection();
     const { checkEveryRows, sliceMs } = this.pacing;
     try {
       const { column } = range;
@@ -426,7 +437,7 @@ export class SqliteStorageInstance<RxDocType> implements RxStorageInstance<
       const head = `SELECT rowid, exact, data FROM ${this.tableSql} WHERE `;
       const tail = ` AND ${column} ${range.upperOp} ? ORDER BY ${column}`;
       const first = file.statement(reader, `${head}${column} ${range.lowerOp} ?${tail}`).raw();
-      file.statement(reader, 'BEGIN').run();
+      if (reader !== this.writer) file.statement(reader, 'BEGIN').run();
       try {
         let statement = first;
         let params = [range.lower, range.upper];
@@ -466,10 +477,10 @@ export class SqliteStorageInstance<RxDocType> implements RxStorageInstance<
           }
         }
       } finally {
-        file.statement(reader, 'COMMIT').run();
+        if (reader !== this.writer) file.statement(reader, 'COMMIT').run();
       }
     } finally {
-      file.returnReader(reader);
+      if (reader !== this.writer) file.returnReader(reader);
     }
   }
 
@@ -527,7 +538,7 @@ export class SqliteStorageInstance<RxDocType> implements RxStorageInstance<
    */
   private async countRange(range: KeyRange): Promise<number> {
     const file = this.internals.file;
-    const reader = file.takeReader();
+    const reader = this.takeReadConnection();
     const chunk = this.pacing.checkEveryRows * 64;
     const { column } = range;
     const where = (lowerOp: string) =>
@@ -537,7 +548,7 @@ export class SqliteStorageInstance<RxDocType> implements RxStorageInstance<
     const boundarySql = (lowerOp: string) =>
       `SELECT ${column} ${where(lowerOp)} ORDER BY ${column} LIMIT 1 OFFSET ${chunk - 1}`;
     try {
-      file.statement(reader, 'BEGIN').run();
+      if (reader !== this.writer) file.statement(reader, 'BEGIN').run();
       try {
         let total = 0;
         let lowerOp: string = range.lowerOp;
@@ -561,10 +572,10 @@ export class SqliteStorageInstance<RxDocType> implements RxStorageInstance<
           }
         }
       } finally {
-        file.statement(reader, 'COMMIT').run();
+        if (reader !== this.writer) file.statement(reader, 'COMMIT').run();
       }
     } finally {
-      file.returnReader(reader);
+      if (reader !== this.writer) file.returnReader(reader);
     }
   }
 
@@ -616,6 +627,8 @@ export class SqliteStorageInstance<RxDocType> implements RxStorageInstance<
     const olderThan = now() - minimumDeletedTime;
     const s = this.statements;
     for (;;) {
+      while (this.internals.file.groups.mustWait()) await this.internals.file.groups.ended();
+      if (this.closed) return false;
       const ids = s.purgeBatch.all(olderThan, PURGE_BATCH) as string[];
       this.writer
         .transaction(() => {
@@ -654,6 +667,7 @@ export class SqliteStorageInstance<RxDocType> implements RxStorageInstance<
 
   async remove(): Promise<void> {
     this.ensureOpen();
+    while (this.internals.file.groups.mustWait()) await this.internals.file.groups.ended();
     this.writer
       .transaction(() => {
         this.writer.exec(`DROP TABLE IF EXISTS ${this.tableSql}`);
