@@ -16,3 +16,9 @@ export {
   DURABLE_PRAGMAS,
 } from './sqlite/index.js';
 export type { RxStorageSqlite, SqliteStorageSettings, StoreOpenErrorCode } from './sqlite/index.js';
+
+// --- The desk store: database + write groups, and the desk's local settings ---
+export { openDeskStore, DESK_DATABASE_NAME } from './desk-store.js';
+export type { DeskStore } from './desk-store.js';
+export { loadDeskSettings, saveDeskSettings, hashPin, pinMatches } from './desk-settings.js';
+export type { DeskSettings } from './desk-settings.js';

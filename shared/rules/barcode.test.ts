@@ -6,6 +6,7 @@ import {
   cleanScan,
   codabarCheckDigit,
   ownerByPrefix,
+  readScan,
 } from './barcode.js';
 import type { BarcodeRule } from './barcode.js';
 
@@ -267,5 +268,34 @@ describe('ownerByPrefix', () => {
         expect(ownerByPrefix(scanned, shuffled)).toBe(expected);
       }),
     );
+  });
+});
+
+describe('readScan', () => {
+  const libraries = [
+    {
+      code: 'MAIN',
+      barcodePrefixes: ['33907'],
+      barcodeRule: { lengths: [14], checkDigit: 'codabar-mod10' as const },
+    },
+    {
+      code: 'EAST',
+      barcodePrefixes: ['E'],
+      barcodeRule: { lengths: [], checkDigit: 'none' as const },
+    },
+  ];
+  it.each([
+    [
+      'a good Codabar barcode of a library that checks them',
+      ' 33907000517869\r\n',
+      { ok: true, barcode: '33907000517869' },
+    ],
+    ['a wrong check digit', '33907000517861', { ok: false, code: 'barcode_bad_check_digit' }],
+    ['a partial scan', '3390700051786', { ok: false, code: 'barcode_wrong_length' }],
+    ['a library without a check digit', 'E-0042', { ok: true, barcode: 'E-0042' }],
+    ['no library claims it: cleaned only', 'X99', { ok: true, barcode: 'X99' }],
+    ['empty', '\r\n', { ok: false, code: 'barcode_empty' }],
+  ])('%s', (_name, raw, expected) => {
+    expect(readScan(raw, libraries)).toMatchObject(expected);
   });
 });

@@ -170,3 +170,32 @@ export function ownerByPrefix(
   }
   return best?.code;
 }
+
+export type ReadScanResult =
+  | { ok: true; barcode: string }
+  | Extract<CleanScanResult, { ok: false }>
+  | Extract<BarcodeRuleResult, { ok: false }>;
+
+/**
+ * A scan as the desk takes it: cleaned, then checked against the rule of the library whose
+ * prefix it carries (a barcode no library claims is only cleaned: it may be a known item of
+ * a library without prefixes, or an unknown one that routing sets aside).
+ */
+export function readScan(
+  raw: string,
+  libraries: readonly {
+    code: string;
+    barcodePrefixes: readonly string[];
+    barcodeRule: BarcodeRule;
+  }[],
+): ReadScanResult {
+  const cleaned = cleanScan(raw);
+  if (!cleaned.ok) return cleaned;
+  const owner = ownerByPrefix(cleaned.barcode, libraries);
+  const rule = libraries.find((library) => library.code === owner)?.barcodeRule;
+  if (rule) {
+    const checked = checkBarcodeAgainstRule(cleaned.barcode, rule);
+    if (!checked.ok) return checked;
+  }
+  return cleaned;
+}

@@ -1,0 +1,84 @@
+// What a desk knows about itself that is not replicated: its id, its library, and how staff
+// sign in. Kept in <dataDir>/desk.json, written atomically (temporary file, fsync, rename)
+// so a crash leaves the old settings or the new ones, never half of either.
+import { randomBytes, scryptSync, timingSafeEqual } from 'node:crypto';
+import {
+  closeSync,
+  existsSync,
+  fsyncSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  writeSync,
+} from 'node:fs';
+import { join } from 'node:path';
+import { ulid } from 'ulid';
+
+export interface DeskSettings {
+  /** The desk's own id (a ULID; the server's enrolment will issue one later). */
+  readonly deskId: string;
+  /** The member library this desk works for; null until the desk is set up. */
+  readonly libraryCode: string | null;
+  /** Whether staff need a PIN besides their initials to sign in at this desk. */
+  readonly requirePin: boolean;
+  /** scrypt hashes of staff PINs by initials (set at a staff member's first sign-in). */
+  readonly staffPins: Readonly<Record<string, string>>;
+}
+
+const FILE = 'desk.json';
+
+function defaults(): DeskSettings {
+  return { deskId: ulid(), libraryCode: null, requirePin: false, staffPins: {} };
+}
+
+function isSettings(value: unknown): value is DeskSettings {
+  if (typeof value !== 'object' || value === null) return false;
+  const v = value as Record<string, unknown>;
+  return (
+    typeof v['deskId'] === 'string' &&
+    (v['libraryCode'] === null || typeof v['libraryCode'] === 'string') &&
+    typeof v['requirePin'] === 'boolean' &&
+    typeof v['staffPins'] === 'object' &&
+    v['staffPins'] !== null
+  );
+}
+
+/** Reads the settings, creating them (with a new desk id) on first start. */
+export function loadDeskSettings(dataDir: string): DeskSettings {
+  const path = join(dataDir, FILE);
+  if (!existsSync(path)) {
+    const fresh = defaults();
+    saveDeskSettings(dataDir, fresh);
+    return fresh;
+  }
+  const parsed: unknown = JSON.parse(readFileSync(path, 'utf8'));
+  if (!isSettings(parsed)) throw new Error(`${path} is not a desk settings file`);
+  return parsed;
+}
+
+export function saveDeskSettings(dataDir: string, settings: DeskSettings): void {
+  const path = join(dataDir, FILE);
+  const temporary = `${path}.${process.pid}.tmp`;
+  const fd = openSync(temporary, 'w');
+  try {
+    writeSync(fd, `${JSON.stringify(settings, null, 2)}\n`);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(temporary, path);
+}
+
+/** A PIN hash: salt and scrypt digest, so desk.json never holds a PIN. */
+export function hashPin(pin: string): string {
+  const salt = randomBytes(16);
+  return `${salt.toString('base64')}:${scryptSync(pin, salt, 32).toString('base64')}`;
+}
+
+export function pinMatches(pin: string, stored: string): boolean {
+  const [salt, digest] = stored.split(':');
+  if (!salt || !digest) return false;
+  const expected = Buffer.from(digest, 'base64');
+  const actual = scryptSync(pin, Buffer.from(salt, 'base64'), expected.length);
+  return timingSafeEqual(actual, expected);
+}

@@ -1,0 +1,35 @@
+// The desk's store as the rest of main sees it: the typed database, write groups over it,
+// and the desk's own settings.
+import { createDeskDatabase, type DeskDatabase } from './desk-database.js';
+import { getRxStorageSqlite } from './sqlite/index.js';
+
+/** The RxDB database name of a desk profile; its file is `<dataDir>/desk.sqlite`. */
+export const DESK_DATABASE_NAME = 'desk';
+
+export interface DeskStore {
+  readonly db: DeskDatabase;
+  /**
+   * Runs `work` so that all it writes, in any collection, commits as one transaction (one
+   * fsync), or nothing does if it throws. See sqlite/write-group.ts.
+   */
+  atomically<T>(work: () => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+export async function openDeskStore(options: {
+  dataDir: string;
+  nativeBinding?: string | undefined;
+}): Promise<DeskStore> {
+  const storage = getRxStorageSqlite({
+    directory: options.dataDir,
+    ...(options.nativeBinding === undefined ? {} : { nativeBinding: options.nativeBinding }),
+  });
+  const db = await createDeskDatabase({ name: DESK_DATABASE_NAME, storage });
+  return {
+    db,
+    atomically: (work) => storage.atomically(DESK_DATABASE_NAME, work),
+    close: async () => {
+      await db.close();
+    },
+  };
+}
