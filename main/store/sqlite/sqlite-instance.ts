@@ -3,6 +3,7 @@ import type { Subject } from 'rxjs';
 import { type Observable } from 'rxjs';
 import {
   categorizeBulkWriteRows,
+  type CategorizeBulkWriteRowsOutput,
   getIndexableStringMonad,
   getIndexStringLength,
   getPrimaryFieldOfPrimaryKey,
@@ -342,7 +343,10 @@ export class SqliteStorageInstance<RxDocType> implements RxStorageInstance<
       const newest = categorized.newestRow.document;
       categorized.eventBulk.checkpoint = { id: this.idOf(newest), lwt: newest._meta.lwt };
       const bulk = categorized.eventBulk as ChangeBulk<RxDocType>;
-      this.internals.file.groups.afterCommit(() => this.changes.next(bulk));
+      this.changes.next(bulk);
+      this.internals.file.groups.onRollback(() =>
+        this.changes.next(inverseOf(bulk, categorized, (doc) => this.idOf(doc))),
+      );
     }
     return { error: categorized.errors };
   }
@@ -677,6 +681,38 @@ export class SqliteStorageInstance<RxDocType> implements RxStorageInstance<
       .immediate();
     await this.close();
   }
+}
+
+/**
+ * The events that take RxDB back to the state before a bulk whose transaction rolled back:
+ * inserted documents are deleted again, updated ones return to their previous state.
+ */
+function inverseOf<T>(
+  bulk: ChangeBulk<T>,
+  categorized: CategorizeBulkWriteRowsOutput<T>,
+  idOf: (doc: Doc<T>) => string,
+): ChangeBulk<T> {
+  const events: RxStorageChangeEvent<Doc<T>>[] = [];
+  for (const row of categorized.bulkInsertDocs) {
+    const documentId = idOf(row.document);
+    events.push({
+      documentId,
+      operation: 'DELETE',
+      documentData: { ...row.document, _deleted: true },
+      previousDocumentData: row.document,
+    });
+  }
+  for (const row of categorized.bulkUpdateDocs) {
+    if (!row.previous) continue;
+    const documentId = idOf(row.document);
+    events.push({
+      documentId,
+      operation: row.previous._deleted ? 'DELETE' : 'UPDATE',
+      documentData: row.previous,
+      previousDocumentData: row.document,
+    });
+  }
+  return { id: `${bulk.id}-undo`, events, checkpoint: bulk.checkpoint, context: bulk.context };
 }
 
 /** Blob bodies must be read before the (synchronous) write transaction starts. */

@@ -3,8 +3,8 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 
 interface OpenGroup {
   readonly token: object;
-  /** Change events of the group's writes, emitted only once the group has committed. */
-  readonly afterCommit: (() => void)[];
+  /** What to tell RxDB if the group rolls back: the state before each of its writes. */
+  readonly undo: (() => void)[];
 }
 
 /**
@@ -16,6 +16,11 @@ interface OpenGroup {
  * otherwise land inside it and be undone by its rollback); writes from inside the group (found
  * with AsyncLocalStorage, which follows awaits) join it as savepoints. Reads from inside the
  * group go to the write connection, so the group sees its own writes.
+ *
+ * Change events are emitted as each write lands, as RxDB expects: its query cache and
+ * event-reduce rely on them to answer the group's own later queries. If the group rolls
+ * back, every write's inverse event is emitted (an insert becomes a delete, an update goes
+ * back to the previous state), so RxDB's query results match the database again.
  */
 export class WriteGroups {
   private open: OpenGroup | undefined;
@@ -44,10 +49,9 @@ export class WriteGroups {
     return new Promise<void>((resolve) => this.waiting.push(resolve));
   }
 
-  /** Runs `emit` now, or, inside a group, after the group commits (never if it rolls back). */
-  afterCommit(emit: () => void): void {
-    if (this.open && this.inGroup()) this.open.afterCommit.push(emit);
-    else emit();
+  /** Inside a group, registers what undoes a write's events if the group rolls back. */
+  onRollback(undo: () => void): void {
+    if (this.open && this.inGroup()) this.open.undo.push(undo);
   }
 
   /**
@@ -58,7 +62,7 @@ export class WriteGroups {
   async run<T>(work: () => Promise<T>): Promise<T> {
     if (this.inGroup()) return work();
     while (this.mustWait()) await this.ended();
-    const group: OpenGroup = { token: {}, afterCommit: [] };
+    const group: OpenGroup = { token: {}, undo: [] };
     this.open = group;
     try {
       this.writer.prepare('BEGIN IMMEDIATE').run();
@@ -68,10 +72,10 @@ export class WriteGroups {
         this.writer.prepare('COMMIT').run();
       } catch (error) {
         if (this.writer.inTransaction) this.writer.prepare('ROLLBACK').run();
+        this.open = undefined;
+        for (const undo of group.undo.reverse()) undo();
         throw error;
       }
-      this.open = undefined;
-      for (const emit of group.afterCommit) emit();
       return result;
     } finally {
       this.open = undefined;
