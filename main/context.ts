@@ -58,7 +58,7 @@ export function createDeskContext(options: DeskContextOptions): DeskContext {
       libraries ??= options.store.db.libraries
         .find()
         .exec()
-        .then((docs) => new Map(docs.map((doc) => [doc.code, doc.toMutableJSON() as Library])));
+        .then((docs) => new Map(docs.map((doc) => [doc.code, doc.toMutableJSON()])));
       return libraries;
     },
     staff: { current: null },

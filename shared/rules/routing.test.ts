@@ -165,6 +165,42 @@ describe('routeCheckin', () => {
       { route: 'hold_transit', holdId: 'h1', destination: 'EAST', transitReceived: true },
     ],
     [
+      'a copy captured elsewhere for a hold picked up here: hold shelf, transit received',
+      facts({
+        expectedInTransit: true,
+        item: item({ status: 'in_transit' }),
+        holds: [
+          hold('older-pending', { pickupLibrary: 'WEST', requestedAt: '2026-01-01T00:00:00.000Z' }),
+          hold('mine', {
+            pickupLibrary: 'MAIN',
+            status: 'in_transit',
+            capturedItemBarcode: '33907000517861',
+          }),
+        ],
+      }),
+      {
+        route: 'hold_here',
+        holdId: 'mine',
+        destination: 'MAIN',
+        shelfExpiresOn: '2026-11-30',
+        transitReceived: true,
+      },
+    ],
+    [
+      'a captured copy that lands at the wrong library is sent on to its pickup library',
+      facts({
+        item: item({ status: 'in_transit' }),
+        holds: [
+          hold('mine', {
+            pickupLibrary: 'EAST',
+            status: 'in_transit',
+            capturedItemBarcode: '33907000517861',
+          }),
+        ],
+      }),
+      { route: 'hold_transit', holdId: 'mine', destination: 'EAST' },
+    ],
+    [
       'expected in transit and home here: received and reshelved',
       facts({ expectedInTransit: true }),
       { route: 'reshelve', transitReceived: true },

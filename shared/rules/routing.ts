@@ -40,6 +40,8 @@ export interface HoldFacts {
   readonly pickupLibrary: string;
   readonly status: HoldStatus;
   readonly requestedAt: string;
+  /** The copy already captured for this hold, if one was. */
+  readonly capturedItemBarcode?: string;
 }
 
 export interface RoutingFacts {
@@ -157,7 +159,8 @@ function floatsHere(item: ItemFacts, facts: RoutingFacts): boolean {
  * 1. blocks: a repeat scan, a lost/missing/damaged/withdrawn item, an item packed in an open
  *    crate or still leaving in one, an item already on the hold shelf;
  * 2. an item expected here in transit is received (and then routed on like any other);
- * 3. hold capture: the best eligible hold (see eligibleHolds), hold shelf here or transit;
+ * 3. hold capture: the hold this copy was already captured for, else the best eligible hold
+ *    (see eligibleHolds); hold shelf here or transit to the pickup library;
  * 4. not needed for a hold: its home is here -> reshelve; owned elsewhere and floating ->
  *    stays here; otherwise -> home. An unknown item goes to the library its barcode prefix
  *    names, or is set aside when no prefix matches.
@@ -193,13 +196,20 @@ export function routeCheckin(
   ) {
     return setAside('recently_sent');
   }
-  if (item.status === 'on_hold_shelf' && item.location === facts.here) {
-    return setAside('on_hold_shelf');
-  }
+  // On a hold shelf (here, or elsewhere and somehow here now): a person looks at it before
+  // it could be captured for another hold.
+  if (item.status === 'on_hold_shelf') return setAside('on_hold_shelf');
 
   const received = facts.expectedInTransit ? { transitReceived: true } : {};
   const here = facts.libraries.get(facts.here);
-  const [hold] = eligibleHolds(item, facts.holds, here);
+  // A copy already captured for a hold and on its way keeps that hold: on the shelf when it
+  // reaches the pickup library, sent on when it lands anywhere else.
+  const travellingFor = facts.holds.find(
+    (hold) =>
+      (hold.status === 'captured' || hold.status === 'in_transit') &&
+      hold.capturedItemBarcode === item.barcode,
+  );
+  const [hold] = travellingFor ? [travellingFor] : eligibleHolds(item, facts.holds, here);
   if (hold) {
     if (hold.pickupLibrary === facts.here && here) {
       return {

@@ -1,0 +1,1 @@
+export { deskStatus, signIn, signOut } from './staff-service.js';
