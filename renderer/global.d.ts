@@ -1,8 +1,8 @@
-import type { CarrelBridge } from '../shared/api.js';
+import type { DeskClient } from '../shared/api/index.js';
 
 declare global {
   interface Window {
     /** Set by the preload bridge inside the desk app; absent when the page runs in a browser. */
-    readonly carrel?: CarrelBridge;
+    readonly carrel?: DeskClient;
   }
 }

@@ -20,6 +20,7 @@ import {
 } from '../../shared/index.js';
 import { deskLibrary, type DeskContext } from '../context.js';
 import { crateFactsFor, packForTransit } from '../crates/index.js';
+import type { Stored } from '../store/index.js';
 
 export interface ScanOptions {
   /** The item arrives in this crate and was ticked off it already (crate receipt). */
@@ -40,8 +41,7 @@ function libraryRef(library: Library | undefined, code: string): LibraryRef {
  */
 async function holdsFor(ctx: DeskContext, item: Item | undefined): Promise<Hold[]> {
   if (!item) return [];
-  const docs = await ctx.store.db.holds.find({ selector: { bibId: item.bibId } }).exec();
-  return docs.map((doc) => doc.toMutableJSON());
+  return ctx.store.data.find('holds', { selector: { bibId: item.bibId } });
 }
 
 async function lastCheckinHere(
@@ -49,9 +49,11 @@ async function lastCheckinHere(
   barcode: string,
   here: string,
 ): Promise<string | undefined> {
-  const [last] = await ctx.store.db.checkins
-    .find({ selector: { barcode, library: here }, sort: [{ scannedAt: 'desc' }], limit: 1 })
-    .exec();
+  const [last] = await ctx.store.data.find('checkins', {
+    selector: { barcode, library: here },
+    sort: [{ scannedAt: 'desc' }],
+    limit: 1,
+  });
   return last?.scannedAt;
 }
 
@@ -61,7 +63,7 @@ async function applyOutcome(
   scan: {
     id: string;
     barcode: string;
-    item: Item | undefined;
+    item: Stored<'items'> | undefined;
     outcome: CheckinOutcome;
     here: Library;
     staff: string;
@@ -78,26 +80,30 @@ async function applyOutcome(
 
   // An item expected here in a crate and checked in directly is ticked off that crate too.
   if (outcome.transitReceived && scan.expectedInCrate && !scan.receivedFromCrate) {
-    await ctx.store.db.crateScans.insert({
-      id: ctx.newId(),
-      crateId: scan.expectedInCrate,
-      barcode: scan.barcode,
-      action: 'receive',
-      scannedAt: scan.scannedAt,
-      staff: scan.staff,
-      ...stamp,
-    });
+    await ctx.store.data.insert('crateScans', [
+      {
+        id: ctx.newId(),
+        crateId: scan.expectedInCrate,
+        barcode: scan.barcode,
+        action: 'receive',
+        scannedAt: scan.scannedAt,
+        staff: scan.staff,
+        ...stamp,
+      },
+    ]);
   }
 
   if (outcome.holdId) {
-    const hold = await ctx.store.db.holds.findOne(outcome.holdId).exec();
+    const hold = await ctx.store.data.get('holds', outcome.holdId);
     if (hold) {
       // A copy captured earlier (in transit to here) keeps its capture time.
       const captured =
         hold.capturedItemBarcode === scan.barcode && hold.capturedAt !== undefined
           ? stamp
           : { capturedAt: scan.scannedAt, capturedItemBarcode: scan.barcode, ...stamp };
-      await hold.incrementalPatch(
+      await ctx.store.data.update(
+        'holds',
+        hold,
         outcome.route === 'hold_here'
           ? {
               ...captured,
@@ -128,7 +134,7 @@ async function applyOutcome(
   }
 
   if (scan.item) {
-    const item = await ctx.store.db.items.findOne(scan.barcode).exec();
+    const item = scan.item;
     const status: Item['status'] | undefined =
       outcome.route === 'hold_here'
         ? 'on_hold_shelf'
@@ -137,8 +143,8 @@ async function applyOutcome(
           : outcome.route === 'reshelve' || outcome.route === 'float_here'
             ? 'available'
             : undefined;
-    if (item && status !== undefined) {
-      await item.incrementalPatch({
+    if (status !== undefined) {
+      await ctx.store.data.update('items', item, {
         status,
         ...(outcome.route === 'float_here' ? { location: here.code } : {}),
         ...stamp,
@@ -168,8 +174,7 @@ export async function checkIn(
 
   const answer = await ctx.store.atomically(async () => {
     const scannedAt = ctx.now().toISOString();
-    const itemDoc = await ctx.store.db.items.findOne(barcode).exec();
-    const item = itemDoc ? itemDoc.toMutableJSON() : undefined;
+    const item = await ctx.store.data.get('items', barcode);
     const [holds, crates, lastHere] = await Promise.all([
       holdsFor(ctx, item),
       crateFactsFor(ctx, barcode, here.code),
@@ -213,7 +218,7 @@ export async function checkIn(
       updatedAt: scannedAt,
       deskId: ctx.settings().deskId,
     };
-    await ctx.store.db.checkins.insert(record);
+    await ctx.store.data.insert('checkins', [record]);
 
     const hold = routed.holdId ? holds.find((h) => h.id === routed.holdId) : undefined;
     const destination = applied.outcome.destination;

@@ -38,9 +38,10 @@ function libraryRef(libraries: ReadonlyMap<string, Library>, code: string): Libr
 }
 
 async function contentsOf(ctx: DeskContext, crateId: string): Promise<CrateContents> {
-  const scans = await ctx.store.db.crateScans
-    .find({ selector: { crateId }, sort: [{ scannedAt: 'asc' }, { id: 'asc' }] })
-    .exec();
+  const scans = await ctx.store.data.find('crateScans', {
+    selector: { crateId },
+    sort: [{ scannedAt: 'asc' }, { id: 'asc' }],
+  });
   const packed: string[] = [];
   const receiptScans: string[] = [];
   for (const scan of scans) {
@@ -105,9 +106,9 @@ async function actor(ctx: DeskContext): Promise<DeskResult<Actor>> {
 }
 
 async function findCrate(ctx: DeskContext, crateId: string): Promise<DeskResult<Crate>> {
-  const crate = await ctx.store.db.crates.findOne(crateId).exec();
+  const crate = await ctx.store.data.get('crates', crateId);
   if (!crate) return fail('crate_not_found', 'There is no such crate at this desk.');
-  return ok(crate.toMutableJSON());
+  return ok(crate);
 }
 
 function refuse(action: CrateAction, crate: Crate): DeskResult<never> {
@@ -129,7 +130,9 @@ async function writeCrateScan(
   ctx: DeskContext,
   scan: Omit<CrateScan, 'updatedAt' | 'deskId' | 'id'> & { id?: string },
 ): Promise<void> {
-  await ctx.store.db.crateScans.insert({ id: scan.id ?? ctx.newId(), ...scan, ...stamp(ctx) });
+  await ctx.store.data.insert('crateScans', [
+    { id: scan.id ?? ctx.newId(), ...scan, ...stamp(ctx) },
+  ]);
 }
 
 async function patchCrate(
@@ -137,10 +140,11 @@ async function patchCrate(
   crateId: string,
   patch: Partial<Crate>,
 ): Promise<Crate> {
-  const doc = await ctx.store.db.crates.findOne(crateId).exec();
-  if (!doc) throw new Error(`crate ${crateId} vanished`);
-  const patched = await doc.incrementalPatch({ ...patch, ...stamp(ctx) });
-  return patched.toMutableJSON();
+  const current = await ctx.store.data.get('crates', crateId);
+  if (!current) throw new Error(`crate ${crateId} vanished`);
+  const changes = { ...patch, ...stamp(ctx) };
+  await ctx.store.data.update('crates', current, changes);
+  return { ...current, ...changes };
 }
 
 /** The open crate from here to `destination`, opened if there is none. */
@@ -149,14 +153,12 @@ async function openCrateTo(
   here: Library,
   destination: string,
 ): Promise<{ crate: Crate; opened: boolean }> {
-  const [existing] = await ctx.store.db.crates
-    .find({
-      selector: { origin: here.code, status: 'open', destination },
-      sort: [{ openedAt: 'asc' }],
-      limit: 1,
-    })
-    .exec();
-  if (existing) return { crate: existing.toMutableJSON(), opened: false };
+  const [existing] = await ctx.store.data.find('crates', {
+    selector: { origin: here.code, status: 'open', destination },
+    sort: [{ openedAt: 'asc' }],
+    limit: 1,
+  });
+  if (existing) return { crate: existing, opened: false };
   const id = ctx.newId();
   const crate: Crate = {
     id,
@@ -169,7 +171,7 @@ async function openCrateTo(
     discrepancies: [],
     ...stamp(ctx),
   };
-  await ctx.store.db.crates.insert(crate);
+  await ctx.store.data.insert('crates', [crate]);
   return { crate, opened: true };
 }
 
@@ -230,17 +232,15 @@ export async function listCrates(
   const here = await deskLibrary(ctx);
   if (!here) return fail('desk_not_set_up', 'This desk has no library yet. Set the desk up first.');
   const side = args.direction === 'outgoing' ? { origin: here.code } : { destination: here.code };
-  const crates = await ctx.store.db.crates
-    .find({
-      selector: { ...side, ...(args.status ? { status: { $in: args.status } } : {}) },
-      sort: [{ openedAt: 'desc' }],
-    })
-    .exec();
-  return ok(await Promise.all(crates.map((crate) => summarize(ctx, crate.toMutableJSON()))));
+  const crates = await ctx.store.data.find('crates', {
+    selector: { ...side, ...(args.status ? { status: { $in: args.status } } : {}) },
+    sort: [{ openedAt: 'desc' }],
+  });
+  return ok(await Promise.all(crates.map((crate) => summarize(ctx, crate))));
 }
 
 async function describeItems(ctx: DeskContext, barcodes: readonly string[]): Promise<CrateItem[]> {
-  const items = await ctx.store.db.items.findByIds([...barcodes]).exec();
+  const items = await ctx.store.data.getMany('items', barcodes);
   return barcodes.map((barcode) => {
     const item = items.get(barcode);
     return {
@@ -254,14 +254,12 @@ async function describeItems(ctx: DeskContext, barcodes: readonly string[]): Pro
 /** Marks the items travelling for a hold with the hold's pickup library. */
 async function withHolds(ctx: DeskContext, items: CrateItem[]): Promise<CrateItem[]> {
   if (items.length === 0) return items;
-  const holds = await ctx.store.db.holds
-    .find({
-      selector: {
-        status: 'in_transit',
-        capturedItemBarcode: { $in: items.map((item) => item.barcode) },
-      },
-    })
-    .exec();
+  const holds = await ctx.store.data.find('holds', {
+    selector: {
+      status: 'in_transit',
+      capturedItemBarcode: { $in: items.map((item) => item.barcode) },
+    },
+  });
   const pickup = new Map(holds.map((hold) => [hold.capturedItemBarcode, hold.pickupLibrary]));
   return items.map((item) => {
     const forHoldAt = pickup.get(item.barcode);
@@ -393,14 +391,13 @@ export async function receiveCrate(
   if (!who.ok) return who;
   const label = args.labelBarcode.trim();
   const result = await ctx.store.atomically(async () => {
-    const [doc] = await ctx.store.db.crates.find({ selector: { labelBarcode: label } }).exec();
-    if (!doc) {
+    const [crate] = await ctx.store.data.find('crates', { selector: { labelBarcode: label } });
+    if (!crate) {
       return fail<Crate>(
         'crate_not_found',
         'No crate with that label is known here yet. If it just arrived, sync and scan it again.',
       );
     }
-    const crate = doc.toMutableJSON();
     const allowed = permitted(crate, who.value.here, 'receive', 'destination');
     if (!allowed.ok) return allowed;
     if (crate.status === 'received') return ok(crate);
@@ -500,14 +497,16 @@ export async function crateFactsFor(
   expectedInCrate: string | undefined;
   lastSentFromHereAt: string | undefined;
 }> {
-  const scans = await ctx.store.db.crateScans
-    .find({ selector: { barcode }, sort: [{ scannedAt: 'desc' }], limit: 20 })
-    .exec();
+  const scans = await ctx.store.data.find('crateScans', {
+    selector: { barcode },
+    sort: [{ scannedAt: 'desc' }],
+    limit: 20,
+  });
   const lastByCrate = new Map<string, string>();
   for (const scan of scans) {
     if (!lastByCrate.has(scan.crateId)) lastByCrate.set(scan.crateId, scan.action);
   }
-  const crates = await ctx.store.db.crates.findByIds([...lastByCrate.keys()]).exec();
+  const crates = await ctx.store.data.getMany('crates', [...lastByCrate.keys()]);
   let inOpenCrate = false;
   let expectedInCrate: string | undefined;
   let lastSentFromHereAt: string | undefined;

@@ -1,6 +1,7 @@
 // The desk's store as the rest of main sees it: the typed database, write groups over it,
 // and the desk's own settings.
 import { createDeskDatabase, type DeskDatabase } from './desk-database.js';
+import { deskData, type DeskData } from './desk-data.js';
 import { getRxStorageSqlite } from './sqlite/index.js';
 
 /** The RxDB database name of a desk profile; its file is `<dataDir>/desk.sqlite`. */
@@ -8,6 +9,8 @@ export const DESK_DATABASE_NAME = 'desk';
 
 export interface DeskStore {
   readonly db: DeskDatabase;
+  /** Plain-document reads and writes for the scan path; see desk-data.ts. */
+  readonly data: DeskData;
   /**
    * Runs `work` so that all it writes, in any collection, commits as one transaction (one
    * fsync), or nothing does if it throws. See sqlite/write-group.ts.
@@ -27,6 +30,7 @@ export async function openDeskStore(options: {
   const db = await createDeskDatabase({ name: DESK_DATABASE_NAME, storage });
   return {
     db,
+    data: deskData(db),
     atomically: (work) => storage.atomically(DESK_DATABASE_NAME, work),
     close: async () => {
       await db.close();

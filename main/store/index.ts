@@ -22,3 +22,5 @@ export { openDeskStore, DESK_DATABASE_NAME } from './desk-store.js';
 export type { DeskStore } from './desk-store.js';
 export { loadDeskSettings, saveDeskSettings, hashPin, pinMatches } from './desk-settings.js';
 export type { DeskSettings } from './desk-settings.js';
+export { deskData, StoreWriteError } from './desk-data.js';
+export type { DeskData, Stored } from './desk-data.js';

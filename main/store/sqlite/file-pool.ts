@@ -7,6 +7,7 @@ import {
   type OpenOptions,
   type SqliteFile,
 } from './sqlite-file.js';
+import { Checkpointer } from './checkpoints.js';
 import { WriteGroups } from './write-group.js';
 
 /**
@@ -24,6 +25,8 @@ export interface SharedFile {
   changesOf<T>(table: string): Subject<T>;
   /** Writes committed together (see write-group.ts); every write takes its turn here. */
   readonly groups: WriteGroups;
+  /** Tells the checkpointer a transaction committed (see checkpoints.ts). */
+  committed(): void;
 }
 
 interface PoolEntry {
@@ -41,9 +44,12 @@ function createSharedFile(path: string, options: OpenOptions): PoolEntry {
   const statements = new Map<Database.Database, Map<string, Database.Statement>>();
   const subjects = new Map<string, Subject<unknown>>();
 
+  const checkpointer = new Checkpointer(sqlite.writer, () => groups.isOpen());
+  const groups = new WriteGroups(sqlite.writer, () => checkpointer.committed());
   const file: SharedFile = {
     sqlite,
-    groups: new WriteGroups(sqlite.writer),
+    groups,
+    committed: () => checkpointer.committed(),
     takeReader() {
       const idle = idleReaders.pop();
       if (idle) return idle;
@@ -71,6 +77,7 @@ function createSharedFile(path: string, options: OpenOptions): PoolEntry {
     file,
     refs: 0,
     close() {
+      checkpointer.close();
       for (const reader of extraReaders) reader.close();
       closeSqliteFile(sqlite);
       for (const subject of subjects.values()) subject.complete();

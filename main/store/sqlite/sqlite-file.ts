@@ -15,8 +15,9 @@ export const DURABLE_PRAGMAS = [
   'journal_mode = WAL',
   'synchronous = FULL',
   'foreign_keys = ON',
-  // Checkpoints move WAL pages into the main file; 1000 pages (~4 MiB) keeps the WAL short.
-  'wal_autocheckpoint = 1000',
+  // Checkpoints move WAL pages into the main file. They run between writes (checkpoints.ts);
+  // SQLite's own, inside a COMMIT, only if the WAL ever reaches 10,000 pages (~40 MiB).
+  'wal_autocheckpoint = 10000',
   'busy_timeout = 5000',
   // The OS page cache is shared by the write and the read connection through mmap.
   'mmap_size = 268435456',

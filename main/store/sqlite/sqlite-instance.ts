@@ -165,8 +165,9 @@ export class SqliteStorageInstance<RxDocType> implements RxStorageInstance<
           `CREATE INDEX IF NOT EXISTS ${quoteIdentifier(`${this.internals.table}__${c.column}`)} ` +
           `ON ${this.tableSql} (${c.column})`,
       ),
-      `CREATE INDEX IF NOT EXISTS ${quoteIdentifier(`${this.internals.table}__deleted_lwt`)} ` +
-        `ON ${this.tableSql} (deleted, lwt)`,
+      // cleanup() reads deleted documents by age; live documents stay out of this index.
+      `CREATE INDEX IF NOT EXISTS ${quoteIdentifier(`${this.internals.table}__purge`)} ` +
+        `ON ${this.tableSql} (lwt) WHERE deleted = 1`,
       `CREATE INDEX IF NOT EXISTS ${quoteIdentifier(`${this.internals.table}__inexact`)} ` +
         `ON ${this.tableSql} (id) WHERE exact = 0`,
       `CREATE TABLE IF NOT EXISTS ${this.attachmentsSql} (doc_id TEXT NOT NULL, ` +
@@ -213,10 +214,7 @@ export class SqliteStorageInstance<RxDocType> implements RxStorageInstance<
         `INSERT INTO ${t} (id, deleted, lwt, exact, data, ${indexNames.join(', ')}) ` +
           `VALUES (?, ?, ?, ?, ?, ${placeholders})`,
       ),
-      update: db.prepare(
-        `UPDATE ${t} SET deleted = ?, lwt = ?, exact = ?, data = ?, ` +
-          `${indexNames.map((n) => `${n} = ?`).join(', ')} WHERE id = ?`,
-      ),
+
       changesSince: db
         .prepare(
           `SELECT data FROM ${t} WHERE ${this.changesColumn.column} > ? ` +
@@ -242,6 +240,24 @@ export class SqliteStorageInstance<RxDocType> implements RxStorageInstance<
       purgeDoc: db.prepare(`DELETE FROM ${t} WHERE id = ?`),
       purgeAttachments: db.prepare(`DELETE FROM ${this.attachmentsSql} WHERE doc_id = ?`),
     };
+  }
+
+  private readonly updates = new Map<string, Database.Statement>();
+
+  /** The UPDATE writing the row and the given index columns (cached per column set). */
+  private updateStatement(columns: readonly IndexColumn[]): Database.Statement {
+    const names = columns.map((c) => c.column);
+    const key = names.join(',');
+    let statement = this.updates.get(key);
+    if (!statement) {
+      statement = this.writer.prepare(
+        `UPDATE ${this.tableSql} SET deleted = ?, lwt = ?, exact = ?, data = ?` +
+          names.map((n) => `, ${n} = ?`).join('') +
+          ' WHERE id = ?',
+      );
+      this.updates.set(key, statement);
+    }
+    return statement;
   }
 
   private ensureOpen(): void {
@@ -301,13 +317,22 @@ export class SqliteStorageInstance<RxDocType> implements RxStorageInstance<
     }
     for (const row of result.bulkUpdateDocs) {
       const doc = row.document;
-      s.update.run(
+      const id = this.idOf(doc);
+      // Only the index columns whose sort key changed are written: every other index of the
+      // row is left alone, which keeps a status change from rewriting every B-tree.
+      const before = inDb.get(id);
+      const changed: IndexColumn[] = [];
+      for (const column of this.indexColumns) {
+        const key = column.indexString(doc);
+        if (!before || column.indexString(before) !== key) changed.push(column);
+      }
+      this.updateStatement(changed).run(
         doc._deleted ? 1 : 0,
         doc._meta.lwt,
         this.isExact(doc) ? 1 : 0,
         JSON.stringify(doc),
-        ...this.rowValues(doc),
-        this.idOf(doc),
+        ...changed.map((column) => toSortKey(column.indexString(doc as Doc<unknown>))),
+        id,
       );
     }
     if (attachmentBytes) {
@@ -338,6 +363,7 @@ export class SqliteStorageInstance<RxDocType> implements RxStorageInstance<
     while (this.internals.file.groups.mustWait()) await this.internals.file.groups.ended();
     this.ensureOpen();
     const categorized = this.commitWrites.immediate(documentWrites, context, attachmentBytes);
+    if (!this.internals.file.groups.inGroup()) this.internals.file.committed();
 
     if (categorized.eventBulk.events.length > 0 && categorized.newestRow) {
       const newest = categorized.newestRow.document;

@@ -27,7 +27,23 @@ export class WriteGroups {
   private waiting: (() => void)[] = [];
   private readonly context = new AsyncLocalStorage<object>();
 
-  constructor(private readonly writer: Database.Database) {}
+  private readonly begin: Database.Statement;
+  private readonly commit: Database.Statement;
+  private readonly rollback: Database.Statement;
+
+  constructor(
+    private readonly writer: Database.Database,
+    private readonly onCommit: () => void = () => undefined,
+  ) {
+    this.begin = writer.prepare('BEGIN IMMEDIATE');
+    this.commit = writer.prepare('COMMIT');
+    this.rollback = writer.prepare('ROLLBACK');
+  }
+
+  /** Whether any group is open. */
+  isOpen(): boolean {
+    return this.open !== undefined;
+  }
 
   /** Whether the calling async context is inside the open group. */
   inGroup(): boolean {
@@ -65,13 +81,14 @@ export class WriteGroups {
     const group: OpenGroup = { token: {}, undo: [] };
     this.open = group;
     try {
-      this.writer.prepare('BEGIN IMMEDIATE').run();
+      this.begin.run();
       let result: T;
       try {
         result = await this.context.run(group.token, work);
-        this.writer.prepare('COMMIT').run();
+        this.commit.run();
+        this.onCommit();
       } catch (error) {
-        if (this.writer.inTransaction) this.writer.prepare('ROLLBACK').run();
+        if (this.writer.inTransaction) this.rollback.run();
         this.open = undefined;
         for (const undo of group.undo.reverse()) undo();
         throw error;
