@@ -1,19 +1,32 @@
 // The desk's start and stop, in plain Node: main/index.ts hands it a data folder and owns
-// nothing else, so every line here runs under vitest without the Electron binary.
+// nothing else, so every line here runs under vitest without the Electron binary. It opens
+// the store, builds the desk context and API, and serves the API over a loopback WebSocket
+// when asked (the Electron shell adds the IPC bridge).
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import type { DeskHandlers } from '../shared/index.js';
 import {
-  createDeskDatabase,
+  createDeskHandlers,
+  createDispatcher,
+  createEventHub,
+  startWebSocketBridge,
+  type DeskDispatcher,
+  type DeskEventHub,
+  type WebSocketBridge,
+} from './api/index.js';
+import { createDeskContext, type DeskContext } from './context.js';
+import {
+  DESK_DATABASE_NAME,
   databaseFilePath,
-  getRxStorageSqlite,
+  loadDeskSettings,
+  openDeskStore,
+  saveDeskSettings,
   setAsideDatabaseFile,
   StoreOpenError,
   type DeskDatabase,
+  type DeskStore,
 } from './store/index.js';
-
-/** The RxDB database name of a desk profile; its file is `<dataDir>/desk.sqlite`. */
-export const DESK_DATABASE_NAME = 'desk';
 
 /** What staff chose when the desk database could not be opened. */
 export type UnreadableStoreChoice = 'set-aside' | 'quit';
@@ -30,6 +43,13 @@ export interface DeskOptions {
   onUnreadableStore?: (problem: StoreOpenError) => Promise<UnreadableStoreChoice>;
   /** A better-sqlite3 addon built for this runtime; see `developmentSqliteBinding`. */
   nativeBinding?: string;
+  /** The app's version, reported by desk.status and written into exported files. */
+  version?: string;
+  /**
+   * Also serve the desk API on a loopback WebSocket (for the UI in a browser: tests and
+   * development). The token is new at every start.
+   */
+  webSocket?: { port?: number; allowedOrigins?: readonly string[] };
 }
 
 /**
@@ -50,20 +70,19 @@ export interface Desk {
   /** Absolute path of the data folder, which exists once `startDesk` has resolved. */
   readonly dataDir: string;
   readonly database: DeskDatabase;
+  readonly store: DeskStore;
+  readonly context: DeskContext;
+  /** The desk API, called directly (no bridge). */
+  readonly api: DeskHandlers;
+  /** The desk API as the bridges serve it: validated, errors caught. */
+  readonly dispatcher: DeskDispatcher;
+  readonly events: DeskEventHub;
+  /** The loopback WebSocket bridge, when asked for. */
+  readonly webSocket?: Pick<WebSocketBridge, 'url' | 'token'>;
   /** Where a damaged database was set aside at this start, if it was. */
   readonly setAsideAt?: string;
   /** Stops the desk's services and closes the database; safe to call more than once. */
   close(): Promise<void>;
-}
-
-function openDatabase(dataDir: string, nativeBinding: string | undefined): Promise<DeskDatabase> {
-  return createDeskDatabase({
-    name: DESK_DATABASE_NAME,
-    storage: getRxStorageSqlite({
-      directory: dataDir,
-      ...(nativeBinding === undefined ? {} : { nativeBinding }),
-    }),
-  });
 }
 
 /**
@@ -73,24 +92,54 @@ function openDatabase(dataDir: string, nativeBinding: string | undefined): Promi
 export async function startDesk(options: DeskOptions): Promise<Desk> {
   const dataDir = resolve(options.dataDir);
   await mkdir(dataDir, { recursive: true });
-  let database: DeskDatabase;
+  const open = () => openDeskStore({ dataDir, nativeBinding: options.nativeBinding });
+  let store: DeskStore;
   let setAsideAt: string | undefined;
   try {
-    database = await openDatabase(dataDir, options.nativeBinding);
+    store = await open();
   } catch (error) {
     if (!(error instanceof StoreOpenError)) throw error;
     const choice = options.onUnreadableStore ? await options.onUnreadableStore(error) : 'quit';
     if (choice !== 'set-aside') throw error;
     setAsideAt = setAsideDatabaseFile(databaseFilePath(dataDir, DESK_DATABASE_NAME));
-    database = await openDatabase(dataDir, options.nativeBinding);
+    store = await open();
   }
+  const events = createEventHub();
+  const context = createDeskContext({
+    store,
+    version: options.version ?? '0.0.0-dev',
+    settings: loadDeskSettings(dataDir),
+    saveSettings: (settings) => saveDeskSettings(dataDir, settings),
+    events,
+  });
+  const api = createDeskHandlers(context);
+  const dispatcher = createDispatcher(api);
+  const bridge = options.webSocket
+    ? await startWebSocketBridge({
+        dispatcher,
+        events,
+        ...(options.webSocket.port === undefined ? {} : { port: options.webSocket.port }),
+        ...(options.webSocket.allowedOrigins === undefined
+          ? {}
+          : { allowedOrigins: options.webSocket.allowedOrigins }),
+      })
+    : undefined;
   let closed: Promise<void> | undefined;
   return {
     dataDir,
-    database,
+    database: store.db,
+    store,
+    context,
+    api,
+    dispatcher,
+    events,
+    ...(bridge ? { webSocket: { url: bridge.url, token: bridge.token } } : {}),
     ...(setAsideAt === undefined ? {} : { setAsideAt }),
     close() {
-      closed ??= database.close().then(() => undefined);
+      closed ??= (async () => {
+        await bridge?.close();
+        await store.close();
+      })();
       return closed;
     },
   };

@@ -2,7 +2,9 @@
 // binary cannot run on our build and test machines; the desk itself starts in ./app.ts,
 // which is plain Node.
 import { join } from 'node:path';
-import { app, BrowserWindow, dialog } from 'electron';
+import { pathToFileURL } from 'node:url';
+import { app, BrowserWindow, dialog, ipcMain } from 'electron';
+import { isDeskPage, serveOverIpc } from './api/index.js';
 import { developmentSqliteBinding, startDesk } from './app.js';
 import type { Desk, UnreadableStoreChoice } from './app.js';
 import type { StoreOpenError } from './store/index.js';
@@ -34,14 +36,15 @@ function createWindow(): BrowserWindow {
     if (mainWindow === window) mainWindow = undefined;
   });
 
-  // `electron-vite dev` serves the renderer and sets this; a built app loads its files.
-  const devServerUrl = process.env['ELECTRON_RENDERER_URL'];
-  if (!app.isPackaged && devServerUrl) {
-    void window.loadURL(devServerUrl);
-  } else {
-    void window.loadFile(join(import.meta.dirname, '../renderer/index.html'));
-  }
+  void window.loadURL(deskPageUrl());
   return window;
+}
+
+/** The desk's page: the dev server's under `electron-vite dev`, else the built file. */
+function deskPageUrl(): string {
+  const devServerUrl = process.env['ELECTRON_RENDERER_URL'];
+  if (!app.isPackaged && devServerUrl) return devServerUrl;
+  return pathToFileURL(join(import.meta.dirname, '../renderer/index.html')).href;
 }
 
 function showWindow(): void {
@@ -79,6 +82,15 @@ async function main(): Promise<void> {
     dataDir: app.getPath('userData'),
     onUnreadableStore: askAboutUnreadableStore,
     ...(app.isPackaged ? {} : { nativeBinding: developmentSqliteBinding(app.getAppPath()) }),
+    version: app.getVersion(),
+  });
+  // The desk API for the window, over IPC; only the desk's own page may call it.
+  serveOverIpc({
+    dispatcher: desk.dispatcher,
+    events: desk.events,
+    ipcMain,
+    webContentsList: () => BrowserWindow.getAllWindows().map((window) => window.webContents),
+    isTrustedSender: isDeskPage(deskPageUrl()),
   });
   showWindow();
 }
