@@ -9,6 +9,7 @@
  * Writes bench/out/checkin.json.
  */
 import Database from 'better-sqlite3';
+import fc from 'fast-check';
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -29,17 +30,12 @@ const ITEMS = quick ? 50_000 : 500_000;
 const HOLDS = quick ? 10_000 : 100_000;
 const SCANS = quick ? 2_000 : 20_000;
 const HERE = 'L00';
+const holdBibs = () => sample(7, HOLDS, Math.floor(ITEMS / 3));
+const holdPickups = () => sample(8, HOLDS, LIBRARIES);
 
-/** Deterministic pseudo-random numbers (mulberry32), so runs are comparable. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+/** Deterministic pseudo-random integers in [0, max), so runs are comparable. */
+function sample(seed: number, count: number, max: number): number[] {
+  return fc.sample(fc.integer({ min: 0, max: max - 1 }), { seed, numRuns: count });
 }
 
 const code = (n: number) => `L${String(n).padStart(2, '0')}`;
@@ -81,14 +77,14 @@ function itemAt(n: number): Item {
   };
 }
 
-function holdAt(n: number, next: () => number): Hold {
-  const bib = Math.floor(next() * (ITEMS / 3));
+/** Hold n: for record `bib`, picked up at library `pickup`. */
+function holdAt(n: number, bib: number, pickup: number): Hold {
   return {
     id: `01JR${String(n).padStart(22, '0')}`,
     bibId: `b${bib}`,
     patronRef: `p${n}`,
     shelfName: `SHELF${n}`,
-    pickupLibrary: code(Math.floor(next() * LIBRARIES)),
+    pickupLibrary: code(pickup),
     pullLibrary: code(bib % LIBRARIES),
     status: 'pending',
     requestedAt: new Date(Date.UTC(2026, 9, 1) + n * 1000).toISOString(),
@@ -111,10 +107,13 @@ async function seed(dataDir: string): Promise<void> {
     for (let n = start; n < Math.min(ITEMS, start + 10_000); n++) batch.push(itemAt(n));
     await store.db.items.bulkInsert(batch);
   }
-  const next = random(7);
+  const bibs = holdBibs();
+  const pickups = holdPickups();
   for (let start = 0; start < HOLDS; start += 10_000) {
     const batch = [];
-    for (let n = start; n < Math.min(HOLDS, start + 10_000); n++) batch.push(holdAt(n, next));
+    for (let n = start; n < Math.min(HOLDS, start + 10_000); n++) {
+      batch.push(holdAt(n, bibs[n] ?? 0, pickups[n] ?? 0));
+    }
     await store.db.holds.bulkInsert(batch);
   }
   await store.close();
@@ -212,10 +211,11 @@ function measureFloor(dataDir: string, scans: string[]) {
     }
   })();
   const insertHold = db.prepare('INSERT INTO holds VALUES (?, ?, ?)');
-  const next = random(7);
+  const bibs = holdBibs();
+  const pickups = holdPickups();
   db.transaction(() => {
     for (let n = 0; n < HOLDS; n++) {
-      const hold = holdAt(n, next);
+      const hold = holdAt(n, bibs[n] ?? 0, pickups[n] ?? 0);
       insertHold.run(hold.id, hold.bibId, JSON.stringify(hold));
     }
   })();
@@ -253,8 +253,7 @@ function measureFloor(dataDir: string, scans: string[]) {
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'carrel-bench-checkin-'));
-  const next = random(42);
-  const scans = Array.from({ length: SCANS }, () => barcodeOf(Math.floor(next() * ITEMS)));
+  const scans = sample(42, SCANS, ITEMS).map(barcodeOf);
   const started = performance.now();
   try {
     console.log(`bench:checkin ${quick ? '(quick)' : ''}: ${SCANS} scans at ${HERE}`);

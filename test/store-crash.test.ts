@@ -5,6 +5,7 @@
  * The seed is printed; CRASH_SEED=<seed> replays a run, CRASH_ROUNDS sets how many kills.
  */
 import Database from 'better-sqlite3';
+import fc from 'fast-check';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,18 +18,6 @@ import { crashScanSchema, type CrashScan } from './fixtures/crash-schema.js';
 
 const rounds = Number(process.env.CRASH_ROUNDS ?? 24);
 const seed = Number(process.env.CRASH_SEED ?? Date.now() % 1_000_000);
-
-/** mulberry32: a small seeded generator, so a failing seed replays the same kill times. */
-function random(seedValue: number): () => number {
-  let a = seedValue >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Runs the writer until it is killed `delayMs` after it is ready; returns the acknowledged ids. */
 function runWriterAndKill(directory: string, round: number, delayMs: number): Promise<string[]> {
@@ -69,11 +58,12 @@ afterAll(() => rmSync(directory, { recursive: true, force: true }));
 describe('the desk store under SIGKILL', () => {
   it(`keeps every acknowledged write over ${rounds} kills (seed ${seed})`, async () => {
     console.info(`crash test seed ${seed}, ${rounds} rounds`);
-    const next = random(seed);
+    // Seeded kill delays (0-399 ms after the writer is ready), so a failing seed replays.
+    const delays = fc.sample(fc.integer({ min: 0, max: 399 }), { seed, numRuns: rounds });
     const allAcked: string[] = [];
     let killsWithWrites = 0;
     for (let round = 0; round < rounds; round++) {
-      const acked = await runWriterAndKill(directory, round, Math.floor(next() * 400));
+      const acked = await runWriterAndKill(directory, round, delays[round] ?? 0);
       if (acked.length > 0) killsWithWrites += 1;
       allAcked.push(...acked);
 

@@ -344,29 +344,42 @@ export function removeItem(ctx: DeskContext, args: { crateId: string; barcode: s
   return changeItem(ctx, args, 'remove');
 }
 
-export async function sealCrate(
+/**
+ * A crate's state change at one end (seal at the origin, close at the destination): checked
+ * against the state machine and the desk's side of the crate, applied in one write group.
+ */
+async function changeCrate(
   ctx: DeskContext,
-  args: { crateId: string },
+  crateId: string,
+  action: 'seal' | 'close',
+  side: 'origin' | 'destination',
+  change: (crate: Crate, contents: CrateContents) => Partial<Crate>,
 ): Promise<DeskResult<CrateSummary>> {
   const who = await actor(ctx);
   if (!who.ok) return who;
   const result = await ctx.store.atomically(async () => {
-    const found = await findCrate(ctx, args.crateId);
+    const found = await findCrate(ctx, crateId);
     if (!found.ok) return found;
-    const allowed = permitted(found.value, who.value.here, 'seal', 'origin');
+    const allowed = permitted(found.value, who.value.here, action, side);
     if (!allowed.ok) return allowed;
-    const { packed } = await contentsOf(ctx, args.crateId);
-    const crate = await patchCrate(ctx, args.crateId, {
-      status: 'sealed',
-      sealedAt: ctx.now().toISOString(),
-      counts: { ...found.value.counts, packed: packed.length },
-    });
-    return ok(crate);
+    const contents = await contentsOf(ctx, crateId);
+    return ok(await patchCrate(ctx, crateId, change(found.value, contents)));
   });
   if (!result.ok) return result;
   const summary = await summarize(ctx, result.value);
   ctx.events.emit('crates.changed', summary);
   return ok(summary);
+}
+
+export function sealCrate(
+  ctx: DeskContext,
+  args: { crateId: string },
+): Promise<DeskResult<CrateSummary>> {
+  return changeCrate(ctx, args.crateId, 'seal', 'origin', (crate, { packed }) => ({
+    status: 'sealed',
+    sealedAt: ctx.now().toISOString(),
+    counts: { ...crate.counts, packed: packed.length },
+  }));
 }
 
 async function receipt(ctx: DeskContext, crate: Crate): Promise<CrateReceipt> {
@@ -440,48 +453,29 @@ export async function tickOff(
   return ok(await receipt(ctx, crate));
 }
 
-export async function closeCrate(
+export function closeCrate(
   ctx: DeskContext,
   args: { crateId: string; note?: string },
 ): Promise<DeskResult<CrateSummary>> {
-  const who = await actor(ctx);
-  if (!who.ok) return who;
-  const result = await ctx.store.atomically(async () => {
-    const found = await findCrate(ctx, args.crateId);
-    if (!found.ok) return found;
-    const allowed = permitted(found.value, who.value.here, 'close', 'destination');
-    if (!allowed.ok) return allowed;
-    const contents = await contentsOf(ctx, args.crateId);
+  const note = args.note?.trim();
+  const withNote = note ? { note } : {};
+  return changeCrate(ctx, args.crateId, 'close', 'destination', (crate, contents) => {
     const diff = receiptDiff(contents.packed, contents.receiptScans);
-    const note = args.note?.trim();
-    const crate = await patchCrate(ctx, args.crateId, {
+    return {
       status: 'closed',
       closedAt: ctx.now().toISOString(),
       counts: {
-        packed: found.value.counts.packed,
+        packed: crate.counts.packed,
         received: diff.received.length,
         missing: diff.missing.length,
         extra: diff.extra.length,
       },
       discrepancies: [
-        ...diff.missing.map((barcode) => ({
-          barcode,
-          kind: 'missing' as const,
-          ...(note ? { note } : {}),
-        })),
-        ...diff.extra.map((barcode) => ({
-          barcode,
-          kind: 'extra' as const,
-          ...(note ? { note } : {}),
-        })),
+        ...diff.missing.map((barcode) => ({ barcode, kind: 'missing' as const, ...withNote })),
+        ...diff.extra.map((barcode) => ({ barcode, kind: 'extra' as const, ...withNote })),
       ],
-    });
-    return ok(crate);
+    };
   });
-  if (!result.ok) return result;
-  const summary = await summarize(ctx, result.value);
-  ctx.events.emit('crates.changed', summary);
-  return ok(summary);
 }
 
 /**
