@@ -30,6 +30,16 @@ export const handlersNotUnderTest = {
     slip: notUnderTest,
   },
   exports: { checkinsKoc: notUnderTest, checkinsCsv: notUnderTest },
+  notes: {
+    list: notUnderTest,
+    get: notUnderTest,
+    save: notUnderTest,
+    history: notUnderTest,
+    search: notUnderTest,
+    attach: notUnderTest,
+    attachment: notUnderTest,
+  },
+  reports: { checkinsByDay: notUnderTest, crateTraffic: notUnderTest, waiting: notUnderTest },
 } satisfies DeskHandlers;
 
 /** A check-in answer as a scan handler under test gives it back. */

@@ -31,6 +31,8 @@ import {
 } from '../crates/index.js';
 import { checkinsCsv, kocFile } from '../exports/index.js';
 import { clearShelf, holdShelf, holdSlipPdf, pullList } from '../holds/index.js';
+import { notesHandlers } from '../notes/index.js';
+import { checkinsByDay, crateTraffic, waiting } from '../reports/index.js';
 import { deskStatus, signIn, signOut } from '../staff/index.js';
 
 const NOT_SET_UP = 'This desk has no library yet. Set the desk up first.';
@@ -244,5 +246,13 @@ export function createDeskHandlers(ctx: DeskContext): DeskHandlers {
         return ok(document(`${here.code}-${args.from}-${args.to}-checkins.csv`, 'text/csv', text));
       },
     } satisfies DeskHandlers['exports'],
+
+    notes: notesHandlers(ctx),
+
+    reports: {
+      checkinsByDay: (args) => checkinsByDay(ctx, args),
+      crateTraffic: (args) => crateTraffic(ctx, args),
+      waiting: () => waiting(ctx),
+    } satisfies DeskHandlers['reports'],
   };
 }

@@ -33,7 +33,11 @@ export async function signIn(
       return fail('pin_wrong', 'That PIN does not match. Try again.');
     }
   }
-  const session: StaffSession = { initials, since: ctx.now().toISOString() };
+  const session: StaffSession = {
+    initials,
+    since: ctx.now().toISOString(),
+    editor: settings.editors.some((editor) => editor.toUpperCase() === initials),
+  };
   ctx.staff.current = session;
   return ok(session);
 }

@@ -56,7 +56,7 @@ function collectionCreator<Name extends DeskCollectionName>(
 }
 
 /**
- * Opens (creating if needed) the desk database with all seven collections, migrating stored
+ * Opens (creating if needed) the desk database with all eight collections, migrating stored
  * documents to the current schema versions first. Rejects, with the database closed again,
  * if a collection cannot be opened or migrated (e.g. RxDB's DB6 when a schema changed
  * without a version bump); the stored data is then left as it was.
@@ -85,6 +85,7 @@ export async function createDeskDatabase<Internals, InstanceCreationOptions>(
       crates: collectionCreator('crates'),
       crateScans: collectionCreator('crateScans'),
       notes: collectionCreator('notes'),
+      noteRevisions: collectionCreator('noteRevisions'),
     });
   } catch (error) {
     await database.close();

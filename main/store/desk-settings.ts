@@ -23,12 +23,17 @@ export interface DeskSettings {
   readonly requirePin: boolean;
   /** scrypt hashes of staff PINs by initials (set at a staff member's first sign-in). */
   readonly staffPins: Readonly<Record<string, string>>;
+  /**
+   * Initials (upper case, as sign-in writes them) of the staff who may edit consortium-wide
+   * training notes at this desk. Empty by default: nobody until the desk is told.
+   */
+  readonly editors: readonly string[];
 }
 
 const FILE = 'desk.json';
 
 function defaults(): DeskSettings {
-  return { deskId: ulid(), libraryCode: null, requirePin: false, staffPins: {} };
+  return { deskId: ulid(), libraryCode: null, requirePin: false, staffPins: {}, editors: [] };
 }
 
 function isSettings(value: unknown): value is DeskSettings {
@@ -39,7 +44,9 @@ function isSettings(value: unknown): value is DeskSettings {
     (v['libraryCode'] === null || typeof v['libraryCode'] === 'string') &&
     typeof v['requirePin'] === 'boolean' &&
     typeof v['staffPins'] === 'object' &&
-    v['staffPins'] !== null
+    v['staffPins'] !== null &&
+    Array.isArray(v['editors']) &&
+    v['editors'].every((initials) => typeof initials === 'string')
   );
 }
 
@@ -52,8 +59,13 @@ export function loadDeskSettings(dataDir: string): DeskSettings {
     return fresh;
   }
   const parsed: unknown = JSON.parse(readFileSync(path, 'utf8'));
-  if (!isSettings(parsed)) throw new Error(`${path} is not a desk settings file`);
-  return parsed;
+  // Settings written before a field existed get its default; nothing else is filled in.
+  const upgraded =
+    typeof parsed === 'object' && parsed !== null && !('editors' in parsed)
+      ? { ...parsed, editors: [] }
+      : parsed;
+  if (!isSettings(upgraded)) throw new Error(`${path} is not a desk settings file`);
+  return upgraded;
 }
 
 export function saveDeskSettings(dataDir: string, settings: DeskSettings): void {

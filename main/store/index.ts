@@ -24,3 +24,11 @@ export { loadDeskSettings, saveDeskSettings, hashPin, pinMatches } from './desk-
 export type { DeskSettings } from './desk-settings.js';
 export { deskData, StoreWriteError } from './desk-data.js';
 export type { DeskData, Stored } from './desk-data.js';
+
+// --- Training notes: full-text search (SQLite FTS5 in memory) and the tag rule ---
+export { createNoteSearch, noteSearchExpression } from './note-search.js';
+export type { NoteSearch, NoteSearchMatch, NoteSearchQuery } from './note-search.js';
+// The notes service normalises tags with the v1 migration's own rule: one piece of code
+// while the rule is the same. Should the service's rule ever change, the service gets its
+// own function and the migration stays as released (it is frozen).
+export { tagListFromText } from './migrations/notes-001-tag-list.js';

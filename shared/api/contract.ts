@@ -3,9 +3,10 @@
 // and WebSocket bridges and the preload are generated from `deskMethodNames`; handlers in
 // main end in `satisfies DeskHandlers[capability]`, so the compiler checks them against this.
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
-import type { CheckinOutcome } from '../schemas/checkins.js';
+import type { CheckinOutcome, CheckinRoute } from '../schemas/checkins.js';
 import type { CrateStatus } from '../schemas/crates.js';
 import type { HoldStatus } from '../schemas/holds.js';
+import type { NoteScope } from '../schemas/notes.js';
 import type { DeskResult } from './result.js';
 
 const strict = { additionalProperties: false } as const;
@@ -15,6 +16,21 @@ const libraryCode = Type.String({ minLength: 1, maxLength: 20, pattern: '^[A-Za-
 const day = Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$' });
 /** A scan as the scanner typed it; cleaning and checking it is the desk's job (barcode.ts). */
 const rawScan = Type.String({ maxLength: 200 });
+
+// ---- Training notes: limits shared by the arguments below and the notes service ----------
+
+/** The file types a note can carry, and the largest file (decoded) the desk takes. */
+export const noteAttachmentTypes = ['image/png', 'image/jpeg', 'application/pdf'] as const;
+export type NoteAttachmentType = (typeof noteAttachmentTypes)[number];
+export const noteAttachmentMaxBytes = 5 * 1024 * 1024;
+/**
+ * The base64 text of a file up to twice the limit: a file a little too big still reaches
+ * the notes service and is answered attachment_too_large; nothing far bigger is parsed.
+ */
+const noteAttachmentMaxBase64 = Math.ceil((2 * noteAttachmentMaxBytes) / 3) * 4;
+/** One tag as staff typed it (the desk trims and lower-cases it); commas separate tags. */
+const noteTag = Type.String({ minLength: 1, maxLength: 100, pattern: '^[^,]+$' });
+const noteScope = Type.Union([Type.Literal('consortium'), Type.Literal('library')]);
 
 export const deskContract = {
   desk: {
@@ -133,6 +149,104 @@ export const deskContract = {
     /** The same as CSV. Errors: range_invalid, desk_not_set_up. */
     checkinsCsv: Type.Object({ from: day, to: day }, strict),
   },
+  notes: {
+    /**
+     * The notes this desk may read (consortium notes and this library's), newest first,
+     * without their bodies; optionally only one scope, or only notes with a tag. Offline:
+     * yes, as of the last sync. Errors: none.
+     */
+    list: Type.Object(
+      {
+        tag: Type.Optional(noteTag),
+        scope: Type.Optional(noteScope),
+        limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
+      },
+      strict,
+    ),
+    /**
+     * One note with its body, its revisions (newest first, without their text) and its
+     * attachments. Offline: yes. Errors: note_not_found (also for another library's note).
+     */
+    get: Type.Object({ noteId: id }, strict),
+    /**
+     * Creates a note (no `id`) or edits one. The note and a revision record are written in
+     * one transaction. A library note belongs to this desk's library; consortium notes are
+     * created and edited by editors only. An edit names the revision it started from
+     * (`baseRevision`): if the note has moved on since (another desk's edit arrived by
+     * sync), nothing is overwritten and the edit is saved as a new note, a conflict copy
+     * linking back to the original (answered with `conflict`). Without `baseRevision` an
+     * edit overwrites. Offline: yes; the note reaches other desks at the next sync.
+     * Errors: not_signed_in, desk_not_set_up, not_editor, note_not_found, note_scope_fixed.
+     */
+    save: Type.Object(
+      {
+        id: Type.Optional(id),
+        title: Type.String({ minLength: 1, maxLength: 200, pattern: '\\S' }),
+        body: Type.String({ maxLength: 200_000 }),
+        tags: Type.Array(noteTag, { maxItems: 50 }),
+        scope: noteScope,
+        baseRevision: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000_000 })),
+      },
+      strict,
+    ),
+    /**
+     * Every saved revision of a note with its text, newest first. Offline: yes (revisions
+     * saved elsewhere appear once synced). Errors: note_not_found.
+     */
+    history: Type.Object({ noteId: id }, strict),
+    /**
+     * Full-text search over the notes this desk may read: every word must occur (the last
+     * may be the start of a word), title matches rank first, each hit with a snippet of the
+     * body; the best 20 unless `limit` says otherwise. Search syntax is not interpreted:
+     * quotes, `*`, `-`, NEAR, AND, OR are searched as text. Offline: yes, over notes as of
+     * the last sync. Errors: none (no words, no hits).
+     */
+    search: Type.Object(
+      {
+        text: Type.String({ maxLength: 200 }),
+        limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
+      },
+      strict,
+    ),
+    /**
+     * Attaches a PNG, JPEG or PDF (at most 5 MiB) to a note; its id is the file name made
+     * safe, numbered if the note has a file of that name already (nothing is replaced).
+     * Offline: yes. Errors: not_signed_in, desk_not_set_up, not_editor (consortium note),
+     * note_not_found, attachment_unreadable, attachment_too_large, attachment_type_mismatch.
+     */
+    attach: Type.Object(
+      {
+        noteId: id,
+        fileName: Type.String({ minLength: 1, maxLength: 200 }),
+        mimeType: Type.Union(noteAttachmentTypes.map((type) => Type.Literal(type))),
+        base64: Type.String({ maxLength: noteAttachmentMaxBase64 }),
+      },
+      strict,
+    ),
+    /**
+     * One attachment of a note, as a file to show or save. Offline: yes for files attached
+     * or synced here. Errors: note_not_found, attachment_not_found.
+     */
+    attachment: Type.Object(
+      { noteId: id, attachmentId: Type.String({ minLength: 1, maxLength: 200 }) },
+      strict,
+    ),
+  },
+  reports: {
+    /**
+     * This library's check-ins per local day and outcome, days ascending. Offline: yes, from
+     * the desk's own records. Errors: range_invalid, desk_not_set_up.
+     */
+    checkinsByDay: Type.Object({ from: day, to: day }, strict),
+    /**
+     * Crates sealed here and received here per other library in the range, and the
+     * courier's turnaround (sealed -> received, hours) per route. Offline: as of the last
+     * sync. Errors: range_invalid, desk_not_set_up.
+     */
+    crateTraffic: Type.Object({ from: day, to: day }, strict),
+    /** What is waiting here now: open crates, crates in transit here, the hold shelf. */
+    waiting: noArgs(),
+  },
 } as const satisfies Record<string, Record<string, TSchema>>;
 
 export type DeskContract = typeof deskContract;
@@ -153,6 +267,8 @@ export interface LibraryRef {
 export interface StaffSession {
   readonly initials: string;
   readonly since: string;
+  /** May edit consortium-wide training notes (the desk's settings list its editors). */
+  readonly editor: boolean;
 }
 
 export interface DeskStatus {
@@ -268,6 +384,103 @@ export interface DeskDocument {
   readonly base64: string;
 }
 
+/** A note as lists show it: everything but the body. */
+export interface NoteSummary {
+  readonly noteId: string;
+  readonly title: string;
+  readonly tags: readonly string[];
+  readonly scope: NoteScope;
+  /** The library a library note belongs to. */
+  readonly libraryCode?: string;
+  /** Who saved the current revision. */
+  readonly author: string;
+  readonly revisionNumber: number;
+  readonly updatedAt: string;
+  /** Set on a conflict copy: the note it was split from (staff merge and delete the copy). */
+  readonly conflictOf?: string;
+}
+
+/** A revision in a note's history list. */
+export interface NoteRevisionSummary {
+  readonly revisionId: string;
+  readonly revisionNumber: number;
+  readonly title: string;
+  readonly author: string;
+  readonly savedAt: string;
+}
+
+/** A revision with its text, as `notes.history` answers it. */
+export interface NoteRevisionEntry extends NoteRevisionSummary {
+  readonly body: string;
+  readonly tags: readonly string[];
+}
+
+export interface NoteAttachmentInfo {
+  readonly attachmentId: string;
+  readonly mimeType: NoteAttachmentType;
+  /** Bytes. */
+  readonly size: number;
+}
+
+export interface NoteView extends NoteSummary {
+  /** Markdown; the UI renders it. */
+  readonly body: string;
+  readonly revisions: readonly NoteRevisionSummary[];
+  readonly attachments: readonly NoteAttachmentInfo[];
+}
+
+export interface NoteSaveAnswer {
+  readonly note: NoteView;
+  /** Present when the edit became a conflict copy: `note` is the copy, not the original. */
+  readonly conflict?: { readonly originalId: string };
+}
+
+/** A piece of a search snippet; `match` pieces are the words searched for. */
+export interface NoteSnippetPart {
+  readonly text: string;
+  readonly match: boolean;
+}
+
+export interface NoteSearchHit {
+  readonly note: NoteSummary;
+  /** Plain text from the body (Markdown unrendered) around the best match; may be empty. */
+  readonly snippet: readonly NoteSnippetPart[];
+}
+
+/** A note's attachment as a file: a DeskDocument of the types notes carry. */
+export type NoteAttachmentDocument = Omit<DeskDocument, 'mimeType'> & {
+  readonly mimeType: NoteAttachmentType;
+};
+
+/** Crates between this library and one other, in a date range. */
+export interface CrateTraffic {
+  /** The other library's code. */
+  library: string;
+  sentCrates: number;
+  sentItems: number;
+  receivedCrates: number;
+  receivedItems: number;
+}
+
+/** How long crates took on one route (sealed at `from` -> received at `to`). */
+export interface CourierTurnaround {
+  readonly from: string;
+  readonly to: string;
+  readonly crates: number;
+  readonly medianHours: number;
+  readonly p90Hours: number;
+}
+
+export interface WaitingCounts {
+  readonly openCrates: number;
+  readonly cratesInTransitHere: number;
+  /** When the oldest crate still travelling here was sealed, if any is. */
+  readonly oldestInTransitSince: string | null;
+  readonly cratesBeingUnpacked: number;
+  readonly onHoldShelf: number;
+  readonly expiredOnHoldShelf: number;
+}
+
 /** What each method answers. Must list exactly the methods of `deskContract`. */
 export interface DeskAnswers {
   desk: { status: DeskStatus };
@@ -293,6 +506,20 @@ export interface DeskAnswers {
     slip: DeskDocument;
   };
   exports: { checkinsKoc: DeskDocument; checkinsCsv: DeskDocument };
+  notes: {
+    list: NoteSummary[];
+    get: NoteView;
+    save: NoteSaveAnswer;
+    history: NoteRevisionEntry[];
+    search: NoteSearchHit[];
+    attach: NoteAttachmentInfo;
+    attachment: NoteAttachmentDocument;
+  };
+  reports: {
+    checkinsByDay: { day: string; route: CheckinRoute; count: number }[];
+    crateTraffic: { traffic: CrateTraffic[]; turnaround: CourierTurnaround[] };
+    waiting: WaitingCounts;
+  };
 }
 
 type SameKeys<A, B> = [keyof A] extends [keyof B]

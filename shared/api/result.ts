@@ -30,6 +30,19 @@ export const deskErrorCodes = [
   'crate_to_self',
   'hold_not_found',
   'range_invalid',
+  /** No such training note here, or one of another library (which this desk may not read). */
+  'note_not_found',
+  /** Consortium-wide notes are created and edited only by staff the desk lists as editors. */
+  'not_editor',
+  /** A note's scope is set when it is created; an edit cannot move it to the other scope. */
+  'note_scope_fixed',
+  'attachment_not_found',
+  /** A file over the attachment size limit (5 MiB, decoded). */
+  'attachment_too_large',
+  /** A file whose base64 text is not valid base64 (or is empty). */
+  'attachment_unreadable',
+  /** A file whose bytes are not the type it claims to be (PNG, JPEG or PDF). */
+  'attachment_type_mismatch',
   /** Something failed that staff cannot fix; the desk's log has the detail. */
   'internal',
 ] as const;

@@ -12,6 +12,8 @@ import type { Item } from './items.js';
 import { itemsSchema } from './items.js';
 import type { Library } from './libraries.js';
 import { librariesSchema } from './libraries.js';
+import type { NoteRevision } from './note-revisions.js';
+import { noteRevisionsSchema } from './note-revisions.js';
 import type { Note } from './notes.js';
 import { notesSchema } from './notes.js';
 
@@ -24,6 +26,7 @@ export interface DeskDocuments {
   crates: Crate;
   crateScans: CrateScan;
   notes: Note;
+  noteRevisions: NoteRevision;
 }
 
 export type DeskCollectionName = keyof DeskDocuments;
@@ -39,6 +42,7 @@ export const collectionSchemas: {
   crates: cratesSchema,
   crateScans: crateScansSchema,
   notes: notesSchema,
+  noteRevisions: noteRevisionsSchema,
 };
 
 /** Every collection name, in a stable order (for loops and table-driven tests). */

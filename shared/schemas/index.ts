@@ -9,7 +9,9 @@ export * from './fields.js';
 export * from './holds.js';
 export * from './items.js';
 export * from './libraries.js';
+export * from './note-revisions.js';
 export * from './notes.js';
 export * from './validate.js';
 // Past versions, kept for migrations and their tests only: nothing writes these shapes.
 export * from './notes.v0.js';
+export * from './notes.v1.js';

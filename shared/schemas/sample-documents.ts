@@ -96,4 +96,16 @@ export const sampleDocuments: { readonly [Name in keyof DeskDocuments]: DeskDocu
     updatedAt,
     deskId,
   },
+  noteRevisions: {
+    id: '01JP9ZTKB5V2C8ZQ3M4N6P7R8S',
+    noteId: '01JP9ZTJA87S9FZ0CF48FFAD7Y',
+    revisionNumber: 3,
+    title: 'Receiving a crate',
+    body: '# Receiving a crate\n\n1. Scan the crate label.\n2. Scan every item.\n',
+    tags: ['courier', 'crates'],
+    author: 'A. Editor',
+    savedAt: updatedAt,
+    updatedAt,
+    deskId,
+  },
 };

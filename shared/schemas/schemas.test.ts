@@ -7,8 +7,9 @@ import {
   createDocumentValidator,
   deskCollectionNames,
   notesSchemaV0,
+  notesSchemaV1,
 } from './index.js';
-import type { DeskCollectionName, NoteV0 } from './index.js';
+import type { DeskCollectionName, NoteV0, NoteV1 } from './index.js';
 import { sampleDocuments } from './sample-documents.js';
 
 type JsonObject = Record<string, unknown>;
@@ -60,7 +61,8 @@ const expected: Record<DeskCollectionName, { primaryKey: string; version: number
   checkins: { primaryKey: 'id', version: 0 },
   crates: { primaryKey: 'id', version: 0 },
   crateScans: { primaryKey: 'id', version: 0 },
-  notes: { primaryKey: 'id', version: 1 },
+  notes: { primaryKey: 'id', version: 2 },
+  noteRevisions: { primaryKey: 'id', version: 0 },
 };
 
 /**
@@ -95,8 +97,12 @@ const pinnedSchemaHashes: Record<DeskCollectionName, { version: number; sha256: 
     sha256: '2d2841e598c657dfeeca70c85b097b0ed57084834a41545d981fa44eab7ec121',
   },
   notes: {
-    version: 1,
-    sha256: 'f0036d43826a23c45239e2b888dc21113089f6ba2f417f86a14ed0abaec6e3d1',
+    version: 2,
+    sha256: 'ee9b0f2bdb7ee43ed50d1b2e0a202bcdd7d905dd0a4886cd086076d9f3644943',
+  },
+  noteRevisions: {
+    version: 0,
+    sha256: '0bb8b26b92dfd9a20742f250249584ac81c27482991914c519db7ec2a105e3dd',
   },
 };
 
@@ -109,6 +115,7 @@ const wrongTypes: Record<DeskCollectionName, (doc: JsonObject) => void> = {
   crates: (doc) => void ((doc['counts'] as JsonObject)['packed'] = '0'),
   crateScans: (doc) => void (doc['barcode'] = 33907000517861),
   notes: (doc) => void (doc['revisionNumber'] = '3'),
+  noteRevisions: (doc) => void (doc['revisionNumber'] = '3'),
 };
 
 describe.each(deskCollectionNames)('the %s schema', (name) => {
@@ -266,5 +273,55 @@ describe('the frozen notes v0 schema', () => {
   it('validates v0 documents, which the current schema refuses', () => {
     expect(compileDocumentValidator(notesSchemaV0)(noteV0)).toBe(true);
     expect(createDocumentValidator('notes')(noteV0)).toBe(false);
+  });
+});
+
+describe('the frozen notes v1 schema', () => {
+  const noteV1: NoteV1 = {
+    id: '01JP9ZTJA87S9FZ0CF48FFAD7Y',
+    title: 'Receiving a crate',
+    body: 'Scan the label first.',
+    tags: ['courier', 'crates'],
+    scope: 'library',
+    libraryCode: 'MAIN',
+    author: 'A. Editor',
+    revisionNumber: 2,
+    updatedAt: '2025-03-14T09:30:00.000Z',
+    deskId: '01JP9ZTDE0RPE2RC89KVWB27RG',
+  };
+
+  it("passes RxDB's dev-mode schema check and is exactly what desks stored at version 1", async () => {
+    expect(() => checkSchema(notesSchemaV1 as RxJsonSchema<unknown>)).not.toThrow();
+    expect({
+      version: notesSchemaV1.version,
+      sha256: await sha256(canonicalJson(notesSchemaV1)),
+    }).toEqual({
+      // The hash pinned for notes while version 1 was current.
+      version: 1,
+      sha256: 'f0036d43826a23c45239e2b888dc21113089f6ba2f417f86a14ed0abaec6e3d1',
+    });
+  });
+
+  it('validates v1 documents, which stay valid under the current schema, and no conflictOf', () => {
+    const validateV1 = compileDocumentValidator(notesSchemaV1);
+    expect(validateV1(noteV1)).toBe(true);
+    expect(createDocumentValidator('notes')(noteV1)).toBe(true);
+    expect(validateV1({ ...noteV1, conflictOf: '01JP9ZTJA87S9FZ0CF48FFAD7Z' })).toBe(false);
+  });
+});
+
+describe('the noteRevisions schema', () => {
+  it('makes every field final: a saved revision is never changed', () => {
+    for (const [field, definition] of Object.entries(collectionSchemas.noteRevisions.properties)) {
+      if (field === 'id') continue; // the primary key is final by nature
+      expect(definition, field).toMatchObject({ final: true });
+    }
+  });
+
+  it('takes a conflict copy link on notes only as a ULID', () => {
+    const validate = createDocumentValidator('notes');
+    const note = { ...sampleDocuments.notes, conflictOf: '01JP9ZTJA87S9FZ0CF48FFAD7Z' };
+    expect(validate(note)).toBe(true);
+    expect(validate({ ...note, conflictOf: 'not-a-note' })).toBe(false);
   });
 });

@@ -5,6 +5,7 @@
 import type { MigrationStrategies } from 'rxdb';
 import type { DeskCollectionName } from '../../../shared/index.js';
 import { migrateNoteToV1 } from './notes-001-tag-list.js';
+import { migrateNoteToV2 } from './notes-002-conflict-of.js';
 
 export const migrationStrategies: { readonly [Name in DeskCollectionName]: MigrationStrategies } = {
   libraries: {},
@@ -15,5 +16,7 @@ export const migrationStrategies: { readonly [Name in DeskCollectionName]: Migra
   crateScans: {},
   notes: {
     1: migrateNoteToV1,
+    2: migrateNoteToV2,
   },
+  noteRevisions: {},
 };

@@ -11,9 +11,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
+  collectionSchemas,
   compileDocumentValidator,
   createDocumentValidator,
   notesSchemaV0,
+  notesSchemaV1,
 } from '../../../shared/index.js';
 import type { NoteV0 } from '../../../shared/index.js';
 import { createDeskDatabase } from '../desk-database.js';
@@ -27,7 +29,9 @@ addRxPlugin(RxDBDevModePlugin);
 addRxPlugin(RxDBAttachmentsPlugin);
 
 const validateNoteV0 = compileDocumentValidator(notesSchemaV0);
-const validateNoteV1 = createDocumentValidator('notes');
+const validateNoteV1 = compileDocumentValidator(notesSchemaV1);
+/** The desk opens v0 data at the current notes version: v0 -> v1 here, then later steps. */
+const validateNote = createDocumentValidator('notes');
 
 const deskId = '01JP9ZTDE0RPE2RC89KVWB27RG';
 
@@ -105,14 +109,15 @@ describe('migrateNoteToV1', () => {
 
 /**
  * The migration on a real storage: build the v0 database, store notes, close it, reopen it
- * as the desk database (v1) and check every row. One suite per storage; the app's storage
+ * as the desk database (the current version, through every later step too) and check every
+ * row. One suite per storage; the app's storage
  * is added with one more call at the bottom.
  */
 function notesMigrationSuite<Internals, InstanceCreationOptions>(
   label: string,
   makeStorage: () => RxStorage<Internals, InstanceCreationOptions>,
 ): void {
-  describe(`notes v0 -> v1 on the ${label} storage`, () => {
+  describe(`notes v0 -> v1 (-> current) on the ${label} storage`, () => {
     const storage = (): RxStorage<Internals, InstanceCreationOptions> =>
       wrappedValidateAjvStorage({ storage: makeStorage() });
 
@@ -179,7 +184,7 @@ function notesMigrationSuite<Internals, InstanceCreationOptions>(
           const after = byId.get(before.id);
           // Everything but the tags as it was (updatedAt and deskId too: not an edit).
           expect(after).toEqual({ ...before, tags, revisionNumber: 1 });
-          expect(validateNoteV1(after), JSON.stringify(validateNoteV1.errors)).toBe(true);
+          expect(validateNote(after), JSON.stringify(validateNote.errors)).toBe(true);
         }
 
         const noteWithPdf = migrated.find((doc) => doc.id === withAttachment.id);
@@ -198,7 +203,7 @@ function notesMigrationSuite<Internals, InstanceCreationOptions>(
         );
         expect(tombstone).toMatchObject({ _deleted: true, tags: ['old'], revisionNumber: 1 });
 
-        // The migrated collection takes v1 writes, and the other collections are there.
+        // The migrated collection takes writes of v1 shape, and the other collections are there.
         await desk.notes.insert({
           id: ulid(),
           title: 'Clearing the hold shelf',
@@ -227,14 +232,14 @@ function notesMigrationSuite<Internals, InstanceCreationOptions>(
       }
     });
 
-    it('opens an empty v0 database as v1', async () => {
+    it('opens an empty v0 database at the current version', async () => {
       const name = `notes-001-empty-${label}-${ulid().toLowerCase()}`;
       const v0 = await openVersion0(name);
       await v0.close();
       const desk = await createDeskDatabase({ name, storage: storage() });
       try {
         expect(await desk.notes.count().exec()).toBe(0);
-        expect(desk.notes.schema.version).toBe(1);
+        expect(desk.notes.schema.version).toBe(collectionSchemas.notes.version);
       } finally {
         await desk.remove();
       }

@@ -13,7 +13,7 @@
 // This file is frozen once released: it must keep turning v0 documents into v1 documents
 // even after the notes service's own tag rules move on, so it uses no shared helper.
 import type { WithAttachments } from 'rxdb';
-import type { Note, NoteV0 } from '../../../shared/index.js';
+import type { NoteV0, NoteV1 } from '../../../shared/index.js';
 
 /** The v1 tag list for a v0 tag text. */
 export function tagListFromText(text: string): string[] {
@@ -26,7 +26,7 @@ export function tagListFromText(text: string): string[] {
 }
 
 /** RxDB migration strategy to notes schema version 1 (registered under key 1). */
-export function migrateNoteToV1(note: WithAttachments<NoteV0>): WithAttachments<Note> {
+export function migrateNoteToV1(note: WithAttachments<NoteV0>): WithAttachments<NoteV1> {
   const { tags, ...unchanged } = note;
   return { ...unchanged, tags: tagListFromText(tags), revisionNumber: 1 };
 }

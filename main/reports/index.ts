@@ -1,0 +1,1 @@
+export { checkinsByDay, crateTraffic, waiting } from './desk-reports.js';
