@@ -27,6 +27,13 @@ import {
   type DeskDatabase,
   type DeskStore,
 } from './store/index.js';
+import {
+  createDeskSync,
+  deskConflictHandlers,
+  keepNoteConflictCopy,
+  type DeskSync,
+  type DeskSyncParts,
+} from './sync/index.js';
 
 /** What staff chose when the desk database could not be opened. */
 export type UnreadableStoreChoice = 'set-aside' | 'quit';
@@ -50,6 +57,8 @@ export interface DeskOptions {
    * development). The token is new at every start.
    */
   webSocket?: { port?: number; allowedOrigins?: readonly string[] };
+  /** How the desk reaches the consortium server (tests: shorter back-off and time limits). */
+  sync?: DeskSyncParts;
 }
 
 /**
@@ -77,6 +86,8 @@ export interface Desk {
   /** The desk API as the bridges serve it: validated, errors caught. */
   readonly dispatcher: DeskDispatcher;
   readonly events: DeskEventHub;
+  /** Replication with the consortium server: runs once the desk is enrolled. */
+  readonly sync: DeskSync;
   /** The loopback WebSocket bridge, when asked for. */
   readonly webSocket?: Pick<WebSocketBridge, 'url' | 'token'>;
   /** Where a damaged database was set aside at this start, if it was. */
@@ -92,7 +103,20 @@ export interface Desk {
 export async function startDesk(options: DeskOptions): Promise<Desk> {
   const dataDir = resolve(options.dataDir);
   await mkdir(dataDir, { recursive: true });
-  const open = () => openDeskStore({ dataDir, nativeBinding: options.nativeBinding });
+  const log = options.sync?.log ?? ((line: string) => console.error(line));
+  // The handlers go in when the store opens (RxDB takes them per collection); the conflict
+  // copies they write need the context, which exists before sync, the only thing that
+  // resolves conflicts, starts.
+  const late: { context?: DeskContext } = {};
+  const conflictHandlers = deskConflictHandlers({
+    keepNoteConflictCopy: (loser) => {
+      if (!late.context) throw new Error('a sync conflict before the desk context exists');
+      return keepNoteConflictCopy(late.context, loser);
+    },
+    unexpected: (collection, id, message) => log(`sync: ${collection} ${id}: ${message}`),
+  });
+  const open = () =>
+    openDeskStore({ dataDir, nativeBinding: options.nativeBinding, conflictHandlers });
   let store: DeskStore;
   let setAsideAt: string | undefined;
   try {
@@ -112,7 +136,9 @@ export async function startDesk(options: DeskOptions): Promise<Desk> {
     saveSettings: (settings) => saveDeskSettings(dataDir, settings),
     events,
   });
-  const api = createDeskHandlers(context);
+  late.context = context;
+  const sync = createDeskSync(context, options.sync);
+  const api = createDeskHandlers(context, { sync });
   const dispatcher = createDispatcher(api);
   const bridge = options.webSocket
     ? await startWebSocketBridge({
@@ -124,6 +150,7 @@ export async function startDesk(options: DeskOptions): Promise<Desk> {
           : { allowedOrigins: options.webSocket.allowedOrigins }),
       })
     : undefined;
+  sync.resume();
   let closed: Promise<void> | undefined;
   return {
     dataDir,
@@ -133,11 +160,13 @@ export async function startDesk(options: DeskOptions): Promise<Desk> {
     api,
     dispatcher,
     events,
+    sync,
     ...(bridge ? { webSocket: { url: bridge.url, token: bridge.token } } : {}),
     ...(setAsideAt === undefined ? {} : { setAsideAt }),
     close() {
       closed ??= (async () => {
         await bridge?.close();
+        await sync.stop();
         await store.close();
       })();
       return closed;

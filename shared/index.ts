@@ -2,3 +2,4 @@
 export * from './schemas/index.js';
 export * from './api/index.js';
 export * from './rules/index.js';
+export * from './sync/wire.js';

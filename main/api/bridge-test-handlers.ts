@@ -39,6 +39,7 @@ export const handlersNotUnderTest = {
     attach: notUnderTest,
     attachment: notUnderTest,
   },
+  sync: { status: notUnderTest, now: notUnderTest, enrol: notUnderTest },
   reports: { checkinsByDay: notUnderTest, crateTraffic: notUnderTest, waiting: notUnderTest },
 } satisfies DeskHandlers;
 

@@ -34,6 +34,7 @@ import { clearShelf, holdShelf, holdSlipPdf, pullList } from '../holds/index.js'
 import { notesHandlers } from '../notes/index.js';
 import { checkinsByDay, crateTraffic, waiting } from '../reports/index.js';
 import { deskStatus, signIn, signOut } from '../staff/index.js';
+import { createDeskSync, syncHandlers, type DeskSync } from '../sync/index.js';
 
 const NOT_SET_UP = 'This desk has no library yet. Set the desk up first.';
 
@@ -104,7 +105,14 @@ async function exportRange(
   return ok({ here, rows: await checkinsInRange(ctx, here, args.from, args.to) });
 }
 
-export function createDeskHandlers(ctx: DeskContext): DeskHandlers {
+/**
+ * The desk API over `ctx`. `parts.sync` is the desk's sync (startDesk makes it, to resume and
+ * stop it); without one, a sync is made that runs only once the desk is enrolled.
+ */
+export function createDeskHandlers(
+  ctx: DeskContext,
+  parts: { sync?: DeskSync } = {},
+): DeskHandlers {
   return {
     desk: {
       status: () => deskStatus(ctx),
@@ -248,6 +256,8 @@ export function createDeskHandlers(ctx: DeskContext): DeskHandlers {
     } satisfies DeskHandlers['exports'],
 
     notes: notesHandlers(ctx),
+
+    sync: syncHandlers(parts.sync ?? createDeskSync(ctx)),
 
     reports: {
       checkinsByDay: (args) => checkinsByDay(ctx, args),

@@ -5,7 +5,13 @@
 // see current documents. The old data is kept by RxDB until its migration has finished, so
 // a crash during an upgrade loses nothing; the next start resumes it.
 import { addRxPlugin, createRxDatabase } from 'rxdb';
-import type { RxCollection, RxCollectionCreator, RxDatabase, RxStorage } from 'rxdb';
+import type {
+  RxCollection,
+  RxCollectionCreator,
+  RxConflictHandler,
+  RxDatabase,
+  RxStorage,
+} from 'rxdb';
 import { RxDBAttachmentsPlugin } from 'rxdb/plugins/attachments';
 import { RxDBMigrationSchemaPlugin } from 'rxdb/plugins/migration-schema';
 import { collectionSchemas } from '../../shared/index.js';
@@ -18,6 +24,14 @@ export type DeskCollections = {
 };
 
 export type DeskDatabase = RxDatabase<DeskCollections>;
+
+/**
+ * How the replication resolves a conflict in each collection (RxDB takes them per collection
+ * at creation). Collections without one get RxDB's default: the server's version wins.
+ */
+export type DeskConflictHandlers = {
+  readonly [Name in DeskCollectionName]?: RxConflictHandler<DeskDocuments[Name]>;
+};
 
 export interface DeskDatabaseOptions<Internals, InstanceCreationOptions> {
   /** The database name; storages that keep files derive their file names from it. */
@@ -32,6 +46,8 @@ export interface DeskDatabaseOptions<Internals, InstanceCreationOptions> {
    * data, is deliberately not offered: the main process is the only writer.)
    */
   closeDuplicates?: boolean;
+  /** The replication's conflict handlers (main/sync); tests without sync leave them out. */
+  conflictHandlers?: DeskConflictHandlers;
 }
 
 let pluginsAdded = false;
@@ -47,11 +63,14 @@ function addDeskPlugins(): void {
 
 function collectionCreator<Name extends DeskCollectionName>(
   name: Name,
+  conflictHandlers: DeskConflictHandlers,
 ): RxCollectionCreator<DeskDocuments[Name]> {
+  const conflictHandler = conflictHandlers[name];
   return {
     schema: collectionSchemas[name],
     migrationStrategies: migrationStrategies[name],
     autoMigrate: true,
+    ...(conflictHandler === undefined ? {} : { conflictHandler }),
   };
 }
 
@@ -76,16 +95,17 @@ export async function createDeskDatabase<Internals, InstanceCreationOptions>(
     eventReduce: true,
     closeDuplicates: options.closeDuplicates ?? false,
   });
+  const handlers = options.conflictHandlers ?? {};
   try {
     await database.addCollections<DeskCollections>({
-      libraries: collectionCreator('libraries'),
-      items: collectionCreator('items'),
-      holds: collectionCreator('holds'),
-      checkins: collectionCreator('checkins'),
-      crates: collectionCreator('crates'),
-      crateScans: collectionCreator('crateScans'),
-      notes: collectionCreator('notes'),
-      noteRevisions: collectionCreator('noteRevisions'),
+      libraries: collectionCreator('libraries', handlers),
+      items: collectionCreator('items', handlers),
+      holds: collectionCreator('holds', handlers),
+      checkins: collectionCreator('checkins', handlers),
+      crates: collectionCreator('crates', handlers),
+      crateScans: collectionCreator('crateScans', handlers),
+      notes: collectionCreator('notes', handlers),
+      noteRevisions: collectionCreator('noteRevisions', handlers),
     });
   } catch (error) {
     await database.close();

@@ -14,8 +14,25 @@ import {
 import { join } from 'node:path';
 import { ulid } from 'ulid';
 
+/**
+ * What enrolment with the consortium server gave this desk. The token is a secret: it stays
+ * in desk.json, in the per-user data folder that only the desk's own user account may read
+ * (Electron's userData), is never logged and never sent anywhere but to `serverUrl`.
+ */
+export interface DeskSyncSettings {
+  /** The server's base URL as staff gave it at enrolment, without a trailing slash. */
+  readonly serverUrl: string;
+  /** The desk token, sent as `Authorization: Bearer <token>` with every sync request. */
+  readonly token: string;
+  /** The desk id the server issued (also the settings' `deskId` from enrolment on). */
+  readonly deskId: string;
+  /** The library the server enrolled this desk for. */
+  readonly library: string;
+  readonly enrolledAt: string;
+}
+
 export interface DeskSettings {
-  /** The desk's own id (a ULID; the server's enrolment will issue one later). */
+  /** The desk's own id: a ULID made at first start, replaced by the server's at enrolment. */
   readonly deskId: string;
   /** The member library this desk works for; null until the desk is set up. */
   readonly libraryCode: string | null;
@@ -28,6 +45,8 @@ export interface DeskSettings {
    * training notes at this desk. Empty by default: nobody until the desk is told.
    */
   readonly editors: readonly string[];
+  /** Set by enrolment: where and as whom this desk syncs. Absent: the desk does not sync. */
+  readonly sync?: DeskSyncSettings;
 }
 
 const FILE = 'desk.json';
@@ -46,7 +65,16 @@ function isSettings(value: unknown): value is DeskSettings {
     typeof v['staffPins'] === 'object' &&
     v['staffPins'] !== null &&
     Array.isArray(v['editors']) &&
-    v['editors'].every((initials) => typeof initials === 'string')
+    v['editors'].every((initials) => typeof initials === 'string') &&
+    (v['sync'] === undefined || isSyncSettings(v['sync']))
+  );
+}
+
+function isSyncSettings(value: unknown): value is DeskSyncSettings {
+  if (typeof value !== 'object' || value === null) return false;
+  const v = value as Record<string, unknown>;
+  return ['serverUrl', 'token', 'deskId', 'library', 'enrolledAt'].every(
+    (key) => typeof v[key] === 'string',
   );
 }
 

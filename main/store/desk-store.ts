@@ -1,6 +1,10 @@
 // The desk's store as the rest of main sees it: the typed database, write groups over it,
 // and the desk's own settings.
-import { createDeskDatabase, type DeskDatabase } from './desk-database.js';
+import {
+  createDeskDatabase,
+  type DeskConflictHandlers,
+  type DeskDatabase,
+} from './desk-database.js';
 import { deskData, type DeskData } from './desk-data.js';
 import { getRxStorageSqlite } from './sqlite/index.js';
 
@@ -22,12 +26,20 @@ export interface DeskStore {
 export async function openDeskStore(options: {
   dataDir: string;
   nativeBinding?: string | undefined;
+  /** How the replication resolves conflicts per collection (see main/sync). */
+  conflictHandlers?: DeskConflictHandlers | undefined;
 }): Promise<DeskStore> {
   const storage = getRxStorageSqlite({
     directory: options.dataDir,
     ...(options.nativeBinding === undefined ? {} : { nativeBinding: options.nativeBinding }),
   });
-  const db = await createDeskDatabase({ name: DESK_DATABASE_NAME, storage });
+  const db = await createDeskDatabase({
+    name: DESK_DATABASE_NAME,
+    storage,
+    ...(options.conflictHandlers === undefined
+      ? {}
+      : { conflictHandlers: options.conflictHandlers }),
+  });
   return {
     db,
     data: deskData(db),

@@ -3,7 +3,12 @@
 
 // --- Desk database: schemas, migrations and the typed RxDB database ---
 export { createDeskDatabase } from './desk-database.js';
-export type { DeskCollections, DeskDatabase, DeskDatabaseOptions } from './desk-database.js';
+export type {
+  DeskCollections,
+  DeskConflictHandlers,
+  DeskDatabase,
+  DeskDatabaseOptions,
+} from './desk-database.js';
 export { migrationStrategies } from './migrations/index.js';
 // --- end desk database ---
 
@@ -21,7 +26,7 @@ export type { RxStorageSqlite, SqliteStorageSettings, StoreOpenErrorCode } from 
 export { openDeskStore, DESK_DATABASE_NAME } from './desk-store.js';
 export type { DeskStore } from './desk-store.js';
 export { loadDeskSettings, saveDeskSettings, hashPin, pinMatches } from './desk-settings.js';
-export type { DeskSettings } from './desk-settings.js';
+export type { DeskSettings, DeskSyncSettings } from './desk-settings.js';
 export { deskData, StoreWriteError } from './desk-data.js';
 export type { DeskData, Stored } from './desk-data.js';
 

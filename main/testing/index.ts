@@ -1,3 +1,5 @@
-// Test support for main/: reading generated documents back. Tests only; the app never imports it.
+// Test support for main/: reading generated documents back, and a scripted stand-in for the
+// consortium server's wire. Tests only; the app never imports it.
 export * from './code128.js';
 export * from './pdf-inspect.js';
+export * from './wire-server.js';

@@ -232,6 +232,41 @@ export const deskContract = {
       strict,
     ),
   },
+  sync: {
+    /**
+     * This desk's replication with the consortium server: state, last success, pending
+     * changes, data age, clock offset. Offline: yes (it says so). Errors: none; a desk that
+     * is not enrolled answers state `disabled`.
+     */
+    status: noArgs(),
+    /**
+     * Syncs now: retries at once whatever was waiting for its back-off, pulls and pushes
+     * every collection, and answers the status once that round finished or failed (the
+     * status says which: `online`, or `offline` / `error` with the reason). Offline: answers
+     * `offline` after the first failed request. Errors: desk_not_set_up (not enrolled).
+     */
+    now: noArgs(),
+    /**
+     * Enrols this desk with a consortium server using a one-time code from the consortium:
+     * the server answers the desk's id, its library and its token; the desk keeps them in
+     * its settings, works for that library from then on, and starts syncing (a desk that
+     * was enrolled before stops that sync first). Needs the server: not offline. Errors:
+     * invalid_arguments (not an http/https URL), enrol_refused (the server refused the code:
+     * unknown, used or expired), server_unreachable (no answer, or one the desk cannot read).
+     */
+    enrol: Type.Object(
+      {
+        serverUrl: Type.String({
+          minLength: 1,
+          maxLength: 500,
+          pattern: '^[Hh][Tt][Tt][Pp][Ss]?://',
+        }),
+        code: Type.String({ minLength: 1, maxLength: 64 }),
+        deskName: Type.String({ minLength: 1, maxLength: 100, pattern: '\\S' }),
+      },
+      strict,
+    ),
+  },
   reports: {
     /**
      * This library's check-ins per local day and outcome, days ascending. Offline: yes, from
@@ -481,6 +516,50 @@ export interface WaitingCounts {
   readonly expiredOnHoldShelf: number;
 }
 
+/** Where this desk's replication stands (see `sync.status`). */
+export type SyncState = 'disabled' | 'offline' | 'syncing' | 'online' | 'error';
+
+export interface SyncStatus {
+  /**
+   * `disabled`: not enrolled (or stopped); `syncing`: a round is running; `online`: in sync
+   * and listening for changes; `offline`: the server cannot be reached, retrying with
+   * back-off; `error`: the server refused something (retried, except a token the server no
+   * longer knows or revoked, which stops sync until the desk is enrolled again).
+   */
+  readonly state: SyncState;
+  /** When (desk clock) the desk last finished a round with everything pulled and pushed. */
+  readonly lastSuccessAt: string | null;
+  /**
+   * Why the state is `offline` or `error`: the server's error code (`unauthorized`,
+   * `revoked`, `forbidden`, `invalid_document`, `rate_limited`...), `server_unreachable`
+   * (no answer), `server_error` (an answer the desk cannot read) or `sync_internal` (the
+   * desk failed to apply what it got; its log has the detail).
+   */
+  readonly error: { readonly code: string; readonly message: string } | null;
+  /** Documents changed at this desk that the server has not acknowledged yet. */
+  readonly pending: number;
+  /**
+   * How old the desk's copy of the consortium's data may be, in seconds: 0 while `online`
+   * (the server tells the desk of every change), else the time since `lastSuccessAt`; null
+   * before the first success.
+   */
+  readonly dataAgeSeconds: number | null;
+  /**
+   * The server's clock minus the desk's, in milliseconds, measured from the HTTP `Date`
+   * header of the server's answers (whole seconds: good to about half a second plus half a
+   * round trip). Positive: the desk's clock is behind. Null until measured.
+   */
+  readonly clockOffsetMs: number | null;
+}
+
+/** What `sync.enrol` answers: who the server says this desk is, and the sync it started. */
+export interface SyncEnrolment {
+  readonly deskId: string;
+  readonly libraryCode: string;
+  readonly serverUrl: string;
+  readonly status: SyncStatus;
+}
+
 /** What each method answers. Must list exactly the methods of `deskContract`. */
 export interface DeskAnswers {
   desk: { status: DeskStatus };
@@ -515,6 +594,7 @@ export interface DeskAnswers {
     attach: NoteAttachmentInfo;
     attachment: NoteAttachmentDocument;
   };
+  sync: { status: SyncStatus; now: SyncStatus; enrol: SyncEnrolment };
   reports: {
     checkinsByDay: { day: string; route: CheckinRoute; count: number }[];
     crateTraffic: { traffic: CrateTraffic[]; turnaround: CourierTurnaround[] };
@@ -573,11 +653,14 @@ export interface DeskEvents {
   'checkin.recorded': CheckinAnswer;
   /** A crate of this library changed (opened, item added or removed, sealed, received, closed). */
   'crates.changed': CrateSummary;
+  /** The desk's sync status changed (state, error, pending count, last success, offset). */
+  'sync.status': SyncStatus;
 }
 
 export const deskEventNames = [
   'checkin.recorded',
   'crates.changed',
+  'sync.status',
 ] as const satisfies readonly (keyof DeskEvents)[];
 export type DeskEventName = keyof DeskEvents;
 

@@ -43,6 +43,16 @@ export const deskErrorCodes = [
   'attachment_unreadable',
   /** A file whose bytes are not the type it claims to be (PNG, JPEG or PDF). */
   'attachment_type_mismatch',
+  /**
+   * Enrolment: the consortium server refused the code (unknown, already used or expired).
+   * Staff ask the consortium for a new code.
+   */
+  'enrol_refused',
+  /**
+   * Enrolment: the consortium server did not answer (wrong address, no network, server
+   * down) or answered something the desk cannot read. Nothing was changed at the desk.
+   */
+  'server_unreachable',
   /** Something failed that staff cannot fix; the desk's log has the detail. */
   'internal',
 ] as const;

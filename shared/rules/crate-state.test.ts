@@ -1,8 +1,15 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { crateStatuses } from '../schemas/crates.js';
-import type { CrateStatus } from '../schemas/crates.js';
-import { canMoveCrate, crateActionAllowed, crateActions, receiptDiff } from './crate-state.js';
+import type { Crate, CrateStatus } from '../schemas/crates.js';
+import {
+  canMoveCrate,
+  crateActionAllowed,
+  crateActions,
+  mergeCrateStates,
+  mergeCrateVersions,
+  receiptDiff,
+} from './crate-state.js';
 import type { CrateAction, ReceiptDiff } from './crate-state.js';
 
 describe('canMoveCrate', () => {
@@ -170,6 +177,132 @@ describe('receiptDiff', () => {
           duplicates: [],
           received: scanned,
         });
+      }),
+    );
+  });
+});
+
+describe('mergeCrateStates', () => {
+  it.each(crateStatuses.flatMap((a) => crateStatuses.map((b) => [a, b] as const)))(
+    '%s with %s: the further one',
+    (a, b) => {
+      const further = crateStatuses.indexOf(a) >= crateStatuses.indexOf(b) ? a : b;
+      expect(mergeCrateStates(a, b)).toBe(further);
+      expect(mergeCrateStates(b, a)).toBe(further);
+    },
+  );
+});
+
+describe('mergeCrateVersions (a desk version against the server version)', () => {
+  const DESK = '01JDESK0000000000000000000';
+  const OTHER = '01JOTHER000000000000000000';
+  const counts = { packed: 0, received: 0, missing: 0, extra: 0 };
+  const open: Crate = {
+    id: '01JC0000000000000000000001',
+    labelBarcode: 'C-MAIN-0001',
+    origin: 'MAIN',
+    destination: 'EAST',
+    status: 'open',
+    openedAt: '2026-11-23T08:00:00.000Z',
+    counts,
+    discrepancies: [],
+    updatedAt: '2026-11-23T08:00:00.000Z',
+    deskId: DESK,
+  };
+  const sealed = {
+    status: 'sealed' as const,
+    sealedAt: '2026-11-23T09:00:00.000Z',
+    counts: { ...counts, packed: 3 },
+  };
+  const received = {
+    status: 'received' as const,
+    sealedAt: sealed.sealedAt,
+    receivedAt: '2026-11-24T09:00:00.000Z',
+    counts: { packed: 3, received: 2, missing: 0, extra: 0 },
+  };
+  const closed = {
+    ...received,
+    status: 'closed' as const,
+    closedAt: '2026-11-24T10:00:00.000Z',
+    counts: { packed: 3, received: 2, missing: 1, extra: 0 },
+    discrepancies: [{ barcode: '33907000000011', kind: 'missing' as const }],
+  };
+  const at = (updatedAt: string, deskId: string, extra: Partial<Crate>): Crate => ({
+    ...open,
+    updatedAt,
+    deskId,
+    ...extra,
+  });
+
+  it.each<[string, Crate, Crate, Crate | 'server']>([
+    ['the same crate: the server version', open, open, 'server'],
+    [
+      'the desk sealed it: the desk version',
+      at('2026-11-23T09:00:00.000Z', DESK, sealed),
+      open,
+      at('2026-11-23T09:00:00.000Z', DESK, sealed),
+    ],
+    [
+      'the server has it received: the server version, its counts',
+      at('2026-11-23T09:00:00.000Z', DESK, sealed),
+      at('2026-11-24T09:00:00.000Z', OTHER, received),
+      'server',
+    ],
+    [
+      'the desk closed it: its counts and discrepancies',
+      at('2026-11-24T10:00:00.000Z', DESK, closed),
+      at('2026-11-24T11:00:00.000Z', OTHER, {
+        ...received,
+        counts: { ...received.counts, received: 3 },
+      }),
+      at('2026-11-24T11:00:00.000Z', DESK, closed),
+    ],
+    [
+      'both received, the desk later: the desk counts',
+      at('2026-11-24T12:00:00.000Z', DESK, {
+        ...received,
+        counts: { ...received.counts, received: 3 },
+      }),
+      at('2026-11-24T11:00:00.000Z', OTHER, received),
+      at('2026-11-24T12:00:00.000Z', DESK, {
+        ...received,
+        counts: { ...received.counts, received: 3 },
+      }),
+    ],
+    [
+      'both received, the server later: the server version',
+      at('2026-11-24T10:00:00.000Z', DESK, {
+        ...received,
+        counts: { ...received.counts, received: 3 },
+      }),
+      at('2026-11-24T11:00:00.000Z', OTHER, received),
+      'server',
+    ],
+    [
+      'a step time the winner lacks comes from the other version',
+      at('2026-11-24T10:00:00.000Z', DESK, { ...received, sealedAt: undefined }),
+      at('2026-11-23T09:00:00.000Z', OTHER, sealed),
+      at('2026-11-24T10:00:00.000Z', DESK, received),
+    ],
+  ])('%s', (_label, desk, server, expected) => {
+    const merged = mergeCrateVersions(desk, server);
+    if (expected === 'server') expect(merged).toBe(server);
+    else expect(merged).toEqual(JSON.parse(JSON.stringify(expected)));
+  });
+
+  it('never moves a crate back and leaves an agreed crate alone', () => {
+    const version = fc
+      .record({
+        step: fc.constantFrom<Partial<Crate>>({}, sealed, received, closed),
+        updatedAt: fc.constantFrom('2026-11-24T10:00:00.000Z', '2026-11-24T11:00:00.000Z'),
+        deskId: fc.constantFrom(DESK, OTHER),
+      })
+      .map(({ step, updatedAt, deskId }) => at(updatedAt, deskId, step));
+    fc.assert(
+      fc.property(version, version, (desk, server) => {
+        const merged = mergeCrateVersions(desk, server);
+        expect(merged.status).toBe(mergeCrateStates(desk.status, server.status));
+        expect(mergeCrateVersions(server, server)).toBe(server);
       }),
     );
   });

@@ -3,7 +3,8 @@
 // open -> sealed -> received -> closed. Sealing fixes the manifest, so nothing is added or
 // removed after it; receipt scans continue until the destination closes the crate with its
 // discrepancies.
-import type { CrateStatus } from '../schemas/crates.js';
+import type { Crate, CrateStatus } from '../schemas/crates.js';
+import { sameValue } from './same-value.js';
 
 /** What a desk does with a crate: pack an item, take one out, scan one on receipt, seal, close. */
 export const crateActions = ['add', 'remove', 'receive', 'seal', 'close'] as const;
@@ -33,6 +34,56 @@ const actionStatuses: Readonly<Record<CrateAction, readonly CrateStatus[]>> = {
 /** Whether a crate may move from one status to another: one step forward, never back. */
 export function canMoveCrate(from: CrateStatus, to: CrateStatus): boolean {
   return nextCrateStatus[from] === to;
+}
+
+/** How far along each status is: the order of the one way a crate moves. */
+const crateProgress: Readonly<Record<CrateStatus, number>> = {
+  open: 0,
+  sealed: 1,
+  received: 2,
+  closed: 3,
+};
+
+/**
+ * The status a crate ends up with when two desks changed it apart: the further one. A crate
+ * never moves back, so the further status is the one that happened last. Commutative,
+ * associative and idempotent.
+ */
+export function mergeCrateStates(a: CrateStatus, b: CrateStatus): CrateStatus {
+  return crateProgress[b] > crateProgress[a] ? b : a;
+}
+
+/**
+ * One crate after a desk and the server changed it apart (the replication's conflict): the
+ * desk's version `desk`, the server's `server`. The version with the further status wins
+ * whole, counts and discrepancies included (they are what that later step recorded); of two
+ * versions in the same status, the one written later (`updatedAt`; the server's on a tie).
+ * A step time (`sealedAt`, `receivedAt`, `closedAt`) the winner lacks is taken from the other
+ * version, so no step is forgotten. The answer is exactly `server` when that changes nothing
+ * on it; otherwise it is this desk's write (`deskId` the desk's, `updatedAt` the later).
+ */
+export function mergeCrateVersions(desk: Crate, server: Crate): Crate {
+  const status = mergeCrateStates(desk.status, server.status);
+  const winner =
+    desk.status !== server.status
+      ? status === desk.status
+        ? desk
+        : server
+      : desk.updatedAt > server.updatedAt
+        ? desk
+        : server;
+  const other = winner === desk ? server : desk;
+  const merged: Crate = { ...winner };
+  for (const step of ['sealedAt', 'receivedAt', 'closedAt'] as const) {
+    const at = winner[step] ?? other[step];
+    if (at !== undefined) merged[step] = at;
+  }
+  if (sameValue(merged, server)) return server;
+  return {
+    ...merged,
+    updatedAt: desk.updatedAt > server.updatedAt ? desk.updatedAt : server.updatedAt,
+    deskId: desk.deskId,
+  };
 }
 
 /** Whether a desk may do `action` with a crate in `status`. */

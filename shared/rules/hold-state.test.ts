@@ -1,8 +1,14 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { holdStatuses } from '../schemas/holds.js';
-import type { HoldStatus } from '../schemas/holds.js';
-import { canMoveHold, earlierCapture, isHoldEnded, mergeHoldStates } from './hold-state.js';
+import type { Hold, HoldStatus } from '../schemas/holds.js';
+import {
+  canMoveHold,
+  earlierCapture,
+  isHoldEnded,
+  mergeHoldStates,
+  mergeHoldVersions,
+} from './hold-state.js';
 import type { CaptureClaim } from './hold-state.js';
 
 /** Every move a desk may make, written out; every other pair of statuses is refused. */
@@ -214,6 +220,152 @@ describe('earlierCapture', () => {
           const earliest = new Date(a.capturedAt) < new Date(b.capturedAt) ? a : b;
           expect(winner.capturedAt).toBe(earliest.capturedAt);
         }
+      }),
+    );
+  });
+});
+
+describe('mergeHoldVersions (a desk version against the server version)', () => {
+  const DESK = '01JDESK0000000000000000000';
+  const OTHER = '01JOTHER000000000000000000';
+  const server: Hold = {
+    id: '01JH0000000000000000000001',
+    bibId: 'bib-1',
+    patronRef: 'p-1',
+    shelfName: 'SMITH J',
+    pickupLibrary: 'EAST',
+    pullLibrary: 'MAIN',
+    status: 'pending',
+    requestedAt: '2026-11-01T10:00:00.000Z',
+    updatedAt: '2026-11-20T10:00:00.000Z',
+    deskId: 'server',
+  };
+  const captureA = {
+    capturedAt: '2026-11-23T09:00:00.000Z',
+    capturedItemBarcode: '33907000000011',
+  };
+  const captureB = {
+    capturedAt: '2026-11-23T11:00:00.000Z',
+    capturedItemBarcode: '33907000000029',
+  };
+  const shelved = { shelvedAt: '2026-11-24T09:00:00.000Z', expiresOn: '2026-12-01' };
+  const desk = (extra: Partial<Hold>): Hold => ({
+    ...server,
+    updatedAt: '2026-11-23T12:00:00.000Z',
+    deskId: DESK,
+    ...extra,
+  });
+  const atServer = (extra: Partial<Hold>): Hold => ({
+    ...server,
+    updatedAt: '2026-11-23T13:00:00.000Z',
+    deskId: OTHER,
+    ...extra,
+  });
+  const withoutPatron = (hold: Hold): Hold => {
+    const rest = { ...hold };
+    delete rest.patronRef;
+    delete rest.shelfName;
+    return rest;
+  };
+
+  it.each<[string, Hold, Hold, Hold | 'server']>([
+    ['the same hold: the server version', server, server, 'server'],
+    [
+      'the desk moved it on: the desk version',
+      desk({ status: 'in_transit', ...captureA }),
+      server,
+      desk({ status: 'in_transit', ...captureA }),
+    ],
+    [
+      'the server moved further: the server version',
+      desk({ status: 'in_transit', ...captureA }),
+      atServer({ status: 'on_shelf', ...captureA, ...shelved }),
+      'server',
+    ],
+    [
+      'two captures, the desk one earlier: the desk capture, never a step back',
+      desk({ status: 'captured', ...captureA }),
+      atServer({ status: 'in_transit', ...captureB }),
+      {
+        ...atServer({ status: 'in_transit', ...captureA }),
+        deskId: DESK,
+      },
+    ],
+    [
+      'two captures, the server one earlier: the server version',
+      desk({ status: 'in_transit', ...captureB }),
+      atServer({ status: 'in_transit', ...captureA }),
+      'server',
+    ],
+    [
+      'two captures at the same instant: the lower desk id (earlierCapture)',
+      desk({ status: 'in_transit', ...captureA, capturedItemBarcode: '33907000000037' }),
+      atServer({ status: 'in_transit', ...captureA }),
+      {
+        ...atServer({ status: 'in_transit', ...captureA, capturedItemBarcode: '33907000000037' }),
+        deskId: DESK,
+      },
+    ],
+    [
+      'the server cancelled a hold the desk shelved: cancelled, the shelf time kept',
+      desk({ status: 'on_shelf', ...captureA, ...shelved }),
+      atServer({ status: 'cancelled' }),
+      { ...atServer({ status: 'cancelled', ...captureA, ...shelved }), deskId: DESK },
+    ],
+    [
+      'the desk ended it and removed the patron: the patron stays removed',
+      withoutPatron(desk({ status: 'fulfilled', ...captureA, ...shelved })),
+      atServer({ status: 'on_shelf', ...captureA, ...shelved }),
+      {
+        ...withoutPatron(atServer({ status: 'fulfilled', ...captureA, ...shelved })),
+        deskId: DESK,
+      },
+    ],
+    [
+      'fulfilled beats expired: the server version',
+      desk({ status: 'expired', ...captureA, ...shelved }),
+      atServer({ status: 'fulfilled', ...captureA, ...shelved }),
+      'server',
+    ],
+    [
+      'fields the server owns are the server ones',
+      desk({ status: 'captured', ...captureA, pickupLibrary: 'WEST', bibId: 'bib-old' }),
+      atServer({ pickupLibrary: 'EAST' }),
+      { ...atServer({ status: 'captured', ...captureA }), deskId: DESK },
+    ],
+  ])('%s', (_label, deskVersion, serverVersion, expected) => {
+    const merged = mergeHoldVersions(deskVersion, serverVersion);
+    if (expected === 'server') expect(merged).toBe(serverVersion);
+    else expect(merged).toEqual(expected);
+  });
+
+  const capture = fc.option(
+    fc.record({
+      capturedAt: fc.constantFrom(
+        '2026-11-23T09:00:00.000Z',
+        '2026-11-23T10:00:00.000Z',
+        '2026-11-23T11:00:00.000Z',
+      ),
+      capturedItemBarcode: fc.constantFrom('33907000000011', '33907000000029'),
+    }),
+    { nil: undefined },
+  );
+  const version = fc
+    .record({ status, capture, deskId: fc.constantFrom(DESK, OTHER, 'server') })
+    .map(({ status: s, capture: c, deskId }) => ({ ...server, status: s, deskId, ...c }));
+
+  it('never moves a hold back, keeps the earlier capture, and leaves an agreed hold alone', () => {
+    fc.assert(
+      fc.property(version, version, (d, srv) => {
+        const merged = mergeHoldVersions(d, srv);
+        expect(merged.status).toBe(mergeHoldStates(d.status, srv.status));
+        const captures = [d, srv].filter((v) => v.capturedAt !== undefined);
+        if (captures.length > 0) {
+          const earliest = captures.map((v) => v.capturedAt ?? '').sort()[0];
+          expect(merged.capturedAt).toBe(earliest);
+        }
+        expect(mergeHoldVersions(srv, srv)).toBe(srv);
+        if (merged !== srv) expect(merged.deskId).toBe(d.deskId);
       }),
     );
   });

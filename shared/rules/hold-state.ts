@@ -2,7 +2,8 @@
 // they worked offline. Holds only move forward: pending -> captured -> in_transit ->
 // on_shelf -> fulfilled, with captured -> on_shelf for a copy captured at the pickup library
 // itself, and cancelled or expired ending a hold from any state that has not ended.
-import type { HoldStatus } from '../schemas/holds.js';
+import type { Hold, HoldStatus } from '../schemas/holds.js';
+import { sameValue } from './same-value.js';
 
 /**
  * The moves a desk may make. pending -> in_transit is missing on purpose: a copy is
@@ -72,4 +73,70 @@ export function earlierCapture<Claim extends CaptureClaim>(a: Claim, b: Claim): 
     return b.capturedAt < a.capturedAt ? b : a;
   }
   return b.deskId < a.deskId ? b : a;
+}
+
+/**
+ * Fields the consortium server owns on a hold (the ILS creates them); a desk's version never
+ * changes them, so a merge takes them from the server's version.
+ */
+const serverOwnedHoldFields = [
+  'bibId',
+  'itemBarcode',
+  'pickupLibrary',
+  'pullLibrary',
+  'requestedAt',
+] as const satisfies readonly (keyof Hold)[];
+
+/** Whether a version of a hold records a captured copy. */
+function hasCapture(hold: Hold): boolean {
+  return hold.capturedAt !== undefined || hold.capturedItemBarcode !== undefined;
+}
+
+/** Sets `key` on `target` to `value`, or removes it when `value` is undefined. */
+function setOrRemove<K extends keyof Hold>(target: Hold, key: K, value: Hold[K] | undefined) {
+  if (value === undefined) delete target[key];
+  else target[key] = value;
+}
+
+/**
+ * One hold after a desk and the server changed it apart (the replication's conflict): the
+ * desk's version `desk`, the server's `server`.
+ * - Status: the further one (`mergeHoldStates`), so a hold never moves back.
+ * - Capture (`capturedAt`, `capturedItemBarcode`): of two captures the earlier wins
+ *   (`earlierCapture`: then the lower desk id); a capture on one side only is kept.
+ * - Shelf fields (`shelvedAt`, `expiresOn`) come with the status: from the side whose status
+ *   won, else from the other side.
+ * - Patron fields (`patronRef`, `shelfName`): from the server while the hold is open; once it
+ *   has ended, from the side that ended it (which may have removed them).
+ * - Everything the server owns (bib, requested item, libraries, request time) is the server's.
+ * The answer is exactly `server` when the merge changes nothing on it; otherwise it is this
+ * desk's write: `deskId` the desk's, `updatedAt` the later of the two.
+ */
+export function mergeHoldVersions(desk: Hold, server: Hold): Hold {
+  const status = mergeHoldStates(desk.status, server.status);
+  const statusSide = status === server.status ? server : desk;
+  const otherSide = statusSide === server ? desk : server;
+  const merged: Hold = { ...server, status };
+  for (const key of serverOwnedHoldFields) setOrRemove(merged, key, server[key]);
+
+  const captured =
+    hasCapture(desk) && hasCapture(server)
+      ? earlierCapture(server, desk)
+      : hasCapture(desk)
+        ? desk
+        : server;
+  setOrRemove(merged, 'capturedAt', captured.capturedAt);
+  setOrRemove(merged, 'capturedItemBarcode', captured.capturedItemBarcode);
+  setOrRemove(merged, 'shelvedAt', statusSide.shelvedAt ?? otherSide.shelvedAt);
+  setOrRemove(merged, 'expiresOn', statusSide.expiresOn ?? otherSide.expiresOn);
+  const patronSide = isHoldEnded(status) ? statusSide : server;
+  setOrRemove(merged, 'patronRef', patronSide.patronRef);
+  setOrRemove(merged, 'shelfName', patronSide.shelfName);
+
+  if (sameValue(merged, server)) return server;
+  return {
+    ...merged,
+    updatedAt: desk.updatedAt > server.updatedAt ? desk.updatedAt : server.updatedAt,
+    deskId: desk.deskId,
+  };
 }

@@ -3,4 +3,6 @@
 export * from './barcode.js';
 export * from './crate-state.js';
 export * from './hold-state.js';
+export * from './note-conflict.js';
 export * from './routing.js';
+export * from './same-value.js';

@@ -1,0 +1,534 @@
+// The desk's replication with the consortium server: one RxDB replication
+// (`replicateRxCollection`) per replicated collection over the wire protocol of
+// shared/sync/wire.ts, one shared live stream telling them when to pull, and the status the
+// UI shows. Invariants and decisions:
+// - Retries are ours, not RxDB's: a pull or push handler retries inside the shared
+//   ServerLink (exponential back-off with jitter, one back-off for every request), so RxDB
+//   sees a handler that answers late rather than one that throws. A handler throws only when
+//   sync stops or the server refuses the desk's token; RxDB's own `retryTime` is then moot
+//   (the replications are cancelled at once).
+//   The server's Retry-After (429, 503) holds every request back, "sync now" included.
+// - A token the server does not know or has revoked (`unauthorized`, `revoked`) stops sync
+//   for good: status `error` until the desk is enrolled again. Everything else is retried,
+//   and the status shows the newest failure of any channel (a collection's pull or push,
+//   the stream) until that channel works again.
+// - `pending` is counted from RxDB's own state: see pendingIn.
+// - A first sync of a large library is pulled page by page (MAX_PULL_LIMIT documents) and
+//   never gets more than two pages ahead of what is written to the desk database, so memory
+//   holds a few pages, not the library (RxDB itself would fetch on while writes lag behind).
+// - A push row whose new state equals the state it was based on changes nothing and is not
+//   sent (RxDB sends a resolved conflict again even when the resolution is the server's
+//   version, which the server would refuse as another desk's row).
+// - Note attachments do not replicate yet: pulled notes keep the attachments this desk has,
+//   pushed notes go without them (see wire-documents.ts).
+import type { Subscription } from 'rxjs';
+import { Subject } from 'rxjs';
+import {
+  getAssumedMasterState,
+  getChangedDocumentsSince,
+  getComposedPrimaryKeyOfDocumentData,
+  type RxCollection,
+  type RxReplicationPullStreamItem,
+  type RxStorageInstanceReplicationState,
+  type WithDeleted,
+} from 'rxdb';
+import { replicateRxCollection, type RxReplicationState } from 'rxdb/plugins/replication';
+import {
+  MAX_PULL_LIMIT,
+  MAX_PUSH_ROWS,
+  SYNC_PROTOCOL_VERSION,
+  replicatedCollections,
+  type DeskCollectionName,
+  type DeskDocuments,
+  type PullResponse,
+  type PushResponse,
+  type StreamMessage,
+  type SyncCheckpoint,
+  type SyncStatus,
+  type WireDocument,
+} from '../../shared/index.js';
+import type { DeskContext } from '../context.js';
+import type { BackoffPolicy } from './backoff.js';
+import { combineOffset, offsetEstimate, type OffsetInterval } from './clock-offset.js';
+import { ServerLink, SyncRequestError, SyncStoppedError } from './server-link.js';
+import { openSyncStream, type SyncStream } from './sync-stream.js';
+import {
+  statusChanged,
+  stoppedFacts,
+  syncStatusOf,
+  type RequestFailure,
+  type SyncFacts,
+  type SyncProblem,
+} from './sync-status.js';
+import { sameWireDocument, toWire } from './wire-documents.js';
+
+export interface DeskSyncOptions {
+  /** The server's base URL, without a trailing slash (as enrolment stored it). */
+  readonly serverUrl: string;
+  readonly token: string;
+  /** fetch to use (tests); the global one by default. */
+  readonly fetchImpl?: typeof fetch;
+  readonly backoff?: BackoffPolicy;
+  readonly requestTimeoutMs?: number;
+  /** Silence on the live stream after which it is reconnected (default 60 s). */
+  readonly streamIdleTimeoutMs?: number;
+  /** Where faults are written (default console.error); never a token or a document. */
+  readonly log?: (line: string) => void;
+}
+
+export interface DeskSyncSession {
+  status(): SyncStatus;
+  /**
+   * Retries at once whatever waits for its back-off, pulls and pushes every collection, and
+   * resolves with the status when that round finished (`online`) or a request failed.
+   */
+  syncNow(): Promise<SyncStatus>;
+  /** Stops every replication and the stream; resolves when they have stopped. */
+  stop(): Promise<void>;
+}
+
+type Replication<Name extends DeskCollectionName = DeskCollectionName> = RxReplicationState<
+  DeskDocuments[Name],
+  SyncCheckpoint
+>;
+
+/** Most documents counted per collection for `pending` (more shows as this many). */
+const PENDING_SCAN_LIMIT = 5_000;
+const PENDING_SCAN_BATCH = 500;
+/** How often `pending` is recounted at most while documents change. */
+const PENDING_DEBOUNCE_MS = 300;
+/** Longest a pull waits for the desk database to catch up before it fetches on anyway. */
+const PULL_PACING_LIMIT_MS = 60_000;
+
+/** Collections whose rows the server checks against another collection's (push that first). */
+const pushAfter: Partial<Record<DeskCollectionName, DeskCollectionName>> = {
+  crateScans: 'crates',
+  noteRevisions: 'notes',
+};
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function isWireDocument(value: unknown): value is WireDocument {
+  return isRecord(value) && typeof value['_deleted'] === 'boolean';
+}
+
+export function readPullResponse(answer: unknown): PullResponse | undefined {
+  if (!isRecord(answer) || !Array.isArray(answer['documents'])) return undefined;
+  const checkpoint = answer['checkpoint'];
+  if (!isRecord(checkpoint) || typeof checkpoint['seq'] !== 'number') return undefined;
+  if (!answer['documents'].every(isWireDocument)) return undefined;
+  return { documents: answer['documents'], checkpoint: { seq: checkpoint['seq'] } };
+}
+
+export function readPushResponse(answer: unknown): PushResponse | undefined {
+  if (!isRecord(answer) || !Array.isArray(answer['conflicts'])) return undefined;
+  return answer['conflicts'].every(isWireDocument) ? { conflicts: answer['conflicts'] } : undefined;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** The wrapped error of an RxDB replication error: ours (already in the status) or not. */
+function isOurRequestError(error: unknown): boolean {
+  const parameters = isRecord(error) ? error['parameters'] : undefined;
+  const errors = isRecord(parameters) ? parameters['errors'] : undefined;
+  const names = Array.isArray(errors)
+    ? errors.map((inner) => (isRecord(inner) ? inner['name'] : undefined))
+    : [isRecord(error) ? error['name'] : undefined];
+  return names.some((name) => name === 'SyncRequestError' || name === 'SyncStoppedError');
+}
+
+/**
+ * The replication's persisted checkpoint for `direction`, read from its meta storage
+ * without touching RxDB's cached copy.
+ */
+async function storedCheckpoint(
+  state: RxStorageInstanceReplicationState<unknown>,
+  direction: 'up' | 'down',
+): Promise<unknown> {
+  const cached = state.lastCheckpointDoc[direction];
+  if (cached) return cached.checkpointData;
+  const meta = state.input.metaInstance;
+  const id = getComposedPrimaryKeyOfDocumentData(meta.schema, {
+    isCheckpoint: '1',
+    itemId: direction,
+  });
+  const [doc] = await meta.findDocumentsById([id], false);
+  return doc?.checkpointData;
+}
+
+/**
+ * Documents of one collection changed at this desk and not yet acknowledged by the server:
+ * those written since RxDB's upstream checkpoint (how far its push has got, ordered by the
+ * `_meta.lwt` index RxDB keeps on every collection), less those equal to the state the
+ * replication last knew the server to have (its assumed master state: pulled documents, and
+ * pushed ones once the server took them). Counts at most PENDING_SCAN_LIMIT.
+ */
+async function pendingIn(replication: Replication): Promise<number> {
+  const state = replication.internalReplicationState as
+    RxStorageInstanceReplicationState<unknown> | undefined;
+  if (!state || replication.isStopped()) return 0;
+  let checkpoint = await storedCheckpoint(state, 'up');
+  let scanned = 0;
+  let pending = 0;
+  while (scanned < PENDING_SCAN_LIMIT) {
+    const { documents, checkpoint: next } = await getChangedDocumentsSince<unknown, unknown>(
+      state.input.forkInstance,
+      PENDING_SCAN_BATCH,
+      checkpoint,
+    );
+    if (documents.length === 0) break;
+    const ids = documents.map((doc) => String((doc as Record<string, unknown>)[state.primaryPath]));
+    const assumed = await getAssumedMasterState(state, ids);
+    documents.forEach((doc, index) => {
+      const master = assumed[ids[index] ?? ''];
+      if (!master || !sameWireDocument(master.docData, doc)) pending += 1;
+    });
+    scanned += documents.length;
+    checkpoint = next;
+    if (documents.length < PENDING_SCAN_BATCH) break;
+  }
+  return pending;
+}
+
+export function startDeskSync(ctx: DeskContext, options: DeskSyncOptions): DeskSyncSession {
+  const log = options.log ?? ((line: string) => console.error(line));
+  const deskId = ctx.settings().deskId;
+  const identifier = `carrel-v${SYNC_PROTOCOL_VERSION}|${options.serverUrl}|${deskId}`;
+  let facts: SyncFacts = { ...stoppedFacts, running: true };
+  let published = syncStatusOf(facts, ctx.now());
+  let offset: OffsetInterval | undefined;
+  let stopping: Promise<void> | undefined;
+  const subscriptions: Subscription[] = [];
+  const activeCollections = new Set<DeskCollectionName>();
+
+  function publish(): void {
+    const status = syncStatusOf(facts, ctx.now());
+    if (statusChanged(published, status)) ctx.events.emit('sync.status', status);
+    published = status;
+  }
+
+  function update(change: Partial<SyncFacts>): void {
+    facts = { ...facts, ...change };
+    publish();
+  }
+
+  /** A round ended well: nothing running, no channel failing, nothing fatal. */
+  function settle(): void {
+    if (
+      facts.running &&
+      !facts.fatal &&
+      facts.firstRoundDone &&
+      activeCollections.size === 0 &&
+      !facts.requestFailure
+    ) {
+      update({ active: false, lastSuccessAt: ctx.now().toISOString(), localFailure: null });
+    }
+  }
+
+  const link = new ServerLink({
+    serverUrl: options.serverUrl,
+    token: options.token,
+    now: ctx.now,
+    ...(options.fetchImpl === undefined ? {} : { fetchImpl: options.fetchImpl }),
+    ...(options.backoff === undefined ? {} : { backoff: options.backoff }),
+    ...(options.requestTimeoutMs === undefined
+      ? {}
+      : { requestTimeoutMs: options.requestTimeoutMs }),
+    onSuccess(sample) {
+      if (!sample) return;
+      offset = combineOffset(offset, sample);
+      if (offset) update({ clockOffsetMs: offsetEstimate(offset) });
+    },
+    onFailure(failure) {
+      if (failure.kind !== 'fatal') return;
+      update({ fatal: failure, requestFailure: null });
+      log(`sync: stopped, the server refused this desk (${failure.code})`);
+      void halt();
+    },
+  });
+
+  /**
+   * The failing channels (a collection's pull or push, the stream), newest failure last. A
+   * channel's success clears its own failure only: a push the server keeps refusing keeps
+   * the status at `error` while pulls succeed.
+   */
+  const failing = new Map<string, RequestFailure>();
+  function channelFailed(channel: string, failure: RequestFailure): void {
+    if (failure.kind === 'fatal') return;
+    failing.delete(channel);
+    failing.set(channel, failure);
+    update({ requestFailure: failure });
+  }
+  function channelWorks(channel: string): void {
+    if (!failing.delete(channel)) return;
+    update({ requestFailure: [...failing.values()].at(-1) ?? null });
+  }
+  /** One attempt on `channel`, its outcome kept for the status. */
+  async function attempt<T>(channel: string, request: () => Promise<T>): Promise<T> {
+    try {
+      const answer = await request();
+      channelWorks(channel);
+      return answer;
+    } catch (error) {
+      if (error instanceof SyncRequestError) channelFailed(channel, error.failure);
+      throw error;
+    }
+  }
+
+  const pullStreams = new Map<
+    DeskCollectionName,
+    Subject<RxReplicationPullStreamItem<never, SyncCheckpoint>>
+  >(replicatedCollections.map((name) => [name, new Subject()]));
+  function onStreamMessage(message: StreamMessage): void {
+    // Either way the collection pulls from its own checkpoint: the message's checkpoint only
+    // says that there is something newer.
+    const targets = message.type === 'RESYNC' ? replicatedCollections : [message.collection];
+    for (const name of targets) pullStreams.get(name)?.next('RESYNC');
+  }
+
+  const replications = new Map<DeskCollectionName, Replication>();
+  /** Checkpoints each collection's pull handler answered in this run, newest last. */
+  const pulledPages = new Map<DeskCollectionName, number[]>();
+
+  /**
+   * Back-pressure for the first sync: before fetching the page after `after`, waits until the
+   * page before that one is written to the desk database (RxDB persists a page's checkpoint
+   * after its documents). So at most two pages are held in memory at any time.
+   */
+  async function pacePull(name: DeskCollectionName, after: SyncCheckpoint | undefined) {
+    const pages = pulledPages.get(name) ?? [];
+    if (after === undefined || pages.length < 2 || pages.at(-1) !== after.seq) return;
+    const previous = pages.at(-2) ?? 0;
+    const state = replications.get(name)?.internalReplicationState;
+    const started = performance.now();
+    while (state && !link.stopped && performance.now() - started < PULL_PACING_LIMIT_MS) {
+      const persisted = state.lastCheckpointDoc.down?.checkpointData as SyncCheckpoint | undefined;
+      if (persisted !== undefined && persisted.seq >= previous) return;
+      if (state.events.canceled.getValue()) return;
+      await sleep(10);
+    }
+  }
+
+  function replicate<Name extends DeskCollectionName>(name: Name): Replication<Name> {
+    type Doc = DeskDocuments[Name];
+    const collection = ctx.store.db[name] as unknown as RxCollection<Doc>;
+    const withAttachments = collection.schema.jsonSchema.attachments !== undefined;
+    const pullStream = pullStreams.get(name);
+    if (!pullStream) throw new Error(`no pull stream for ${name}`);
+    return replicateRxCollection<Doc, SyncCheckpoint>({
+      replicationIdentifier: identifier,
+      collection,
+      live: true,
+      // Used by RxDB only after a handler threw, which ours do only when sync stops.
+      retryTime: 5_000,
+      waitForLeadership: false,
+      autoStart: true,
+      pull: {
+        batchSize: MAX_PULL_LIMIT,
+        stream$: pullStream.asObservable(),
+        handler: async (after, batchSize) => {
+          await pacePull(name, after);
+          const query = new URLSearchParams();
+          if (after !== undefined) query.set('after', String(after.seq));
+          query.set('limit', String(Math.min(batchSize, MAX_PULL_LIMIT)));
+          const answer = await link.retrying(() =>
+            attempt(`${name} pull`, () =>
+              link.json(
+                'GET',
+                `/sync/${name}/pull?${query.toString()}`,
+                undefined,
+                readPullResponse,
+              ),
+            ),
+          );
+          const pages = pulledPages.get(name) ?? [];
+          pages.push(answer.checkpoint.seq);
+          pulledPages.set(name, pages.slice(-2));
+          return {
+            documents: answer.documents as unknown as WithDeleted<Doc>[],
+            checkpoint: answer.checkpoint,
+          };
+        },
+        ...(withAttachments
+          ? {
+              // Attachments do not replicate: a pulled note keeps this desk's attachments
+              // (their stubs; the bytes stay where they are) instead of losing them. RxDB
+              // wants `_attachments` on every state of such a collection it keeps.
+              modifier: async (doc: WithDeleted<Doc>) => {
+                const id = (doc as { id?: unknown }).id;
+                const [local] =
+                  typeof id === 'string'
+                    ? await collection.storageInstance.findDocumentsById([id], true)
+                    : [];
+                return { ...doc, _attachments: local?._attachments ?? {} };
+              },
+            }
+          : {}),
+      },
+      push: {
+        batchSize: MAX_PUSH_ROWS,
+        handler: async (rows) => {
+          const first = pushAfter[name];
+          const before = first ? replications.get(first)?.internalReplicationState : undefined;
+          if (before) await before.streamQueue.up;
+          const wireRows = rows
+            .filter(
+              (row) =>
+                !(
+                  row.assumedMasterState &&
+                  sameWireDocument(row.newDocumentState, row.assumedMasterState)
+                ),
+            )
+            .map((row) => ({
+              assumedMasterState: row.assumedMasterState ? toWire(row.assumedMasterState) : null,
+              newDocumentState: toWire(row.newDocumentState),
+            }));
+          if (wireRows.length === 0) return [];
+          const answer = await link.retrying(() =>
+            attempt(`${name} push`, () =>
+              link.json('POST', `/sync/${name}/push`, { rows: wireRows }, readPushResponse),
+            ),
+          );
+          // The server's states go into RxDB's meta data as what the server has; for a
+          // collection with attachments RxDB wants the field there (none replicate).
+          const conflicts = withAttachments
+            ? answer.conflicts.map((doc) => ({ ...doc, _attachments: {} }))
+            : answer.conflicts;
+          return conflicts as unknown as WithDeleted<Doc>[];
+        },
+      },
+    });
+  }
+
+  // ---- pending count --------------------------------------------------------------------
+  let pendingTimer: ReturnType<typeof setTimeout> | undefined;
+  let counting: Promise<void> | undefined;
+
+  async function countPending(): Promise<void> {
+    let total = 0;
+    for (const replication of replications.values()) total += await pendingIn(replication);
+    if (!stopping) update({ pending: total });
+  }
+
+  function refreshPending(): Promise<void> {
+    counting = (counting ?? Promise.resolve())
+      .then(countPending)
+      .catch((error: unknown) => log(`sync: counting pending changes failed: ${String(error)}`));
+    return counting;
+  }
+
+  function schedulePending(): void {
+    if (pendingTimer !== undefined || stopping) return;
+    pendingTimer = setTimeout(() => {
+      pendingTimer = undefined;
+      void refreshPending();
+    }, PENDING_DEBOUNCE_MS);
+  }
+
+  // ---- start ----------------------------------------------------------------------------
+  for (const name of replicatedCollections) {
+    const replication: Replication = replicate(name);
+    replications.set(name, replication);
+    subscriptions.push(
+      replication.active$.subscribe((active) => {
+        if (active) activeCollections.add(name);
+        else activeCollections.delete(name);
+        if (activeCollections.size > 0) update({ active: true });
+        else settle();
+        schedulePending();
+      }),
+      replication.error$.subscribe((error: unknown) => {
+        if (isOurRequestError(error) || link.stopped) return;
+        const problem: SyncProblem = {
+          code: 'sync_internal',
+          message: `The desk could not apply what the server sent for ${name}; its log has the detail.`,
+        };
+        log(`sync: ${name}: ${error instanceof Error ? error.message : String(error)}`);
+        update({ localFailure: problem });
+      }),
+      replication.sent$.subscribe(() => schedulePending()),
+      // Local writes (and pulled ones): the pending count may have changed.
+      replication.collection.$.subscribe(() => schedulePending()),
+    );
+  }
+  const stream: SyncStream = openSyncStream({
+    link,
+    onMessage: onStreamMessage,
+    onConnection: (failure) =>
+      failure ? channelFailed('stream', failure) : channelWorks('stream'),
+    ...(options.streamIdleTimeoutMs === undefined
+      ? {}
+      : { idleTimeoutMs: options.streamIdleTimeoutMs }),
+    ...(options.backoff === undefined ? {} : { backoff: options.backoff }),
+  });
+  let markStopped: () => void = () => undefined;
+  const stopped = new Promise<void>((resolve) => {
+    markStopped = resolve;
+  });
+  void Promise.all([...replications.values()].map((r) => r.awaitInitialReplication()))
+    .then(() => {
+      if (stopping) return;
+      update({ firstRoundDone: true });
+      settle();
+      schedulePending();
+    })
+    .catch(() => undefined);
+  publish();
+
+  /** Stops everything; the status keeps a fatal error if there was one. */
+  function halt(): Promise<void> {
+    stopping ??= (async () => {
+      link.stop();
+      markStopped();
+      stream.close();
+      if (pendingTimer !== undefined) clearTimeout(pendingTimer);
+      await Promise.all([...replications.values()].map((r) => r.cancel()));
+      for (const subscription of subscriptions) subscription.unsubscribe();
+      for (const subject of pullStreams.values()) subject.complete();
+      await counting;
+      activeCollections.clear();
+      update({ running: false, active: false, requestFailure: null });
+    })();
+    return stopping;
+  }
+
+  let round: Promise<SyncStatus> | undefined;
+  return {
+    status: () => syncStatusOf(facts, ctx.now()),
+    syncNow() {
+      // One round at a time: a second "sync now" during a round waits for that round.
+      round ??= syncRound().finally(() => {
+        round = undefined;
+      });
+      return round;
+    },
+    stop: halt,
+  };
+
+  async function syncRound(): Promise<SyncStatus> {
+    if (stopping) return syncStatusOf(facts, ctx.now());
+    const failure = link.nextFailure();
+    link.wake();
+    stream.reconnectNow();
+    for (const replication of replications.values()) replication.reSync();
+    // Let the RESYNCs reach RxDB's queues before asking whether they are idle.
+    await new Promise((resolve) => setImmediate(resolve));
+    const outcome = await Promise.race([
+      Promise.all([...replications.values()].map((r) => r.awaitInSync())).then(() => 'done'),
+      failure.failed.then(() => 'failed'),
+      stopped.then(() => 'stopped'),
+    ]);
+    failure.cancel();
+    if (outcome === 'done') {
+      settle();
+      await refreshPending();
+    }
+    return syncStatusOf(facts, ctx.now());
+  }
+}
+
+export { SyncRequestError, SyncStoppedError };

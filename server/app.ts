@@ -1,0 +1,249 @@
+// The consortium server: one process serving replication to every desk, on an SQLite file in
+// its data folder (PostgreSQL comes later). Errors are JSON with a stable code and never a
+// stack trace; bodies are validated without coercion and unknown properties are refused.
+import compress from '@fastify/compress';
+import rateLimit from '@fastify/rate-limit';
+import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { ulid } from 'ulid';
+import {
+  replicatedCollections,
+  type DeskCollectionName,
+  type EnrolResponse,
+} from '../shared/index.js';
+import { openDeskRegistry, type DeskRegistry, type DeskRole } from './store/desk-registry.js';
+import {
+  domainCollections,
+  openSqliteReplicationStore,
+  type ReplicationStore,
+} from './store/index.js';
+import { HttpError, primaryKeyOf, registerSyncRoutes, StreamHub } from './sync/sync-routes.js';
+
+export interface ConsortiumServerOptions {
+  readonly dataDir: string;
+  /** Loopback by default; a consortium puts the server behind its HTTPS proxy. */
+  readonly host?: string;
+  readonly port?: number;
+  /** The administrator's bearer token; a random one is made (and must be kept) if absent. */
+  readonly adminToken?: string;
+  readonly logger?: boolean;
+}
+
+export interface ConsortiumServer {
+  readonly url: string;
+  readonly adminToken: string;
+  readonly app: FastifyInstance;
+  /** A one-time code enrolling one desk of `library` (24 hours). */
+  createEnrolmentCode(library: string, role?: DeskRole): Promise<string>;
+  /** Writes documents as the ILS import does (the server's own writes). */
+  importDocuments(
+    collection: DeskCollectionName,
+    docs: readonly Record<string, unknown>[],
+  ): Promise<void>;
+  close(): Promise<void>;
+}
+
+const ENROLMENT_TTL_MS = 24 * 3_600_000;
+const digest = (text: string) => createHash('sha256').update(text, 'utf8').digest();
+
+/** Server-side writes: the documents as the server wants them, over whatever it holds now. */
+async function importInto(
+  store: ReplicationStore,
+  collection: DeskCollectionName,
+  docs: readonly Record<string, unknown>[],
+): Promise<void> {
+  const key = primaryKeyOf(collection);
+  const current = new Map(
+    (
+      await store.get(
+        collection,
+        docs.map((doc) => String(doc[key])),
+      )
+    ).map((doc) => [String(doc[key]), doc]),
+  );
+  const rows = docs.map((doc) => ({
+    assumedMasterState: current.get(String(doc[key])) ?? null,
+    newDocumentState: { ...doc, _deleted: false },
+  }));
+  const { conflicts } = await store.push(collection, rows, { deskId: 'server', library: '*' });
+  if (conflicts.length > 0) throw new Error(`import into ${collection} raced with a desk; retry`);
+}
+
+export async function startConsortiumServer(
+  options: ConsortiumServerOptions,
+): Promise<ConsortiumServer> {
+  mkdirSync(options.dataDir, { recursive: true });
+  const store = await openSqliteReplicationStore(join(options.dataDir, 'consortium.sqlite'));
+  for (const registration of domainCollections) store.register(registration);
+  const registry: DeskRegistry = openDeskRegistry(join(options.dataDir, 'desks.sqlite'));
+  const adminToken = options.adminToken ?? randomBytes(32).toString('base64url');
+  const adminDigest = digest(adminToken);
+  const streams = new StreamHub();
+
+  const app = Fastify({
+    logger: options.logger ?? false,
+    bodyLimit: 2 * 1024 * 1024,
+    connectionTimeout: 30_000,
+    requestTimeout: 30_000,
+    // Validation refuses: no type coercion, no silent removal of unknown properties.
+    ajv: {
+      customOptions: {
+        coerceTypes: false,
+        removeAdditional: false,
+        useDefaults: false,
+        allErrors: false,
+      },
+    },
+    genReqId: () => ulid(),
+  });
+  await app.register(compress, { global: true, encodings: ['br', 'gzip'] });
+  await app.register(rateLimit, {
+    max: 600,
+    timeWindow: 60_000,
+    // Per desk (token), not per address: desks of one library often share one.
+    keyGenerator: (request) => digest(request.headers.authorization ?? request.ip).toString('hex'),
+  });
+
+  app.setErrorHandler((error: FastifyError | HttpError, _request, reply) => {
+    if (error instanceof HttpError) {
+      return reply
+        .status(error.statusCode)
+        .send({ error: { code: error.code, message: error.message } });
+    }
+    if (error.validation) {
+      return reply.status(400).send({
+        error: { code: 'invalid_request', message: `The request is not valid: ${error.message}` },
+      });
+    }
+    const status = error.statusCode ?? 500;
+    if (status >= 500) app.log.error(error);
+    return reply.status(status).send({
+      error: {
+        code: status === 429 ? 'rate_limited' : status >= 500 ? 'internal' : 'bad_request',
+        message:
+          status >= 500 ? 'The server could not do that; it has been logged.' : error.message,
+      },
+    });
+  });
+  app.setNotFoundHandler((_request, reply) =>
+    reply.status(404).send({ error: { code: 'not_found', message: 'No such endpoint.' } }),
+  );
+
+  const requireAdmin = (authorization: string | undefined) => {
+    const token = /^Bearer (.+)$/.exec(authorization ?? '')?.[1] ?? '';
+    if (!timingSafeEqual(digest(token), adminDigest)) {
+      throw new HttpError(401, 'unauthorized', 'The administrator token is required.');
+    }
+  };
+
+  app.get('/v1/health', () => ({ ok: true }));
+
+  app.post<{ Body: { code: string; deskName: string } }>(
+    '/v1/enrol',
+    {
+      schema: {
+        body: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['code', 'deskName'],
+          properties: {
+            code: { type: 'string', minLength: 1, maxLength: 64 },
+            deskName: { type: 'string', minLength: 1, maxLength: 100 },
+          },
+        },
+      },
+    },
+    (request): EnrolResponse => {
+      const enrolled = registry.enrol(request.body.code, request.body.deskName);
+      if (!enrolled) {
+        throw new HttpError(
+          403,
+          'enrol_refused',
+          'That enrolment code is unknown, used or expired.',
+        );
+      }
+      return enrolled;
+    },
+  );
+
+  app.post<{ Body: { library: string; role?: DeskRole } }>(
+    '/v1/admin/enrolment-codes',
+    {
+      schema: {
+        body: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['library'],
+          properties: {
+            library: { type: 'string', minLength: 1, maxLength: 20, pattern: '^[A-Za-z0-9_.-]+$' },
+            role: { type: 'string', enum: ['desk', 'editor'] },
+          },
+        },
+      },
+    },
+    (request) => {
+      requireAdmin(request.headers.authorization);
+      return {
+        code: registry.createEnrolmentCode(
+          request.body.library,
+          request.body.role ?? 'desk',
+          ENROLMENT_TTL_MS,
+        ),
+      };
+    },
+  );
+
+  app.post<{
+    Params: { collection: DeskCollectionName };
+    Body: { documents: Record<string, unknown>[] };
+  }>(
+    '/v1/admin/import/:collection',
+    {
+      schema: {
+        params: {
+          type: 'object',
+          required: ['collection'],
+          properties: { collection: { type: 'string', enum: [...replicatedCollections] } },
+        },
+        body: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['documents'],
+          properties: { documents: { type: 'array', maxItems: 5000, items: { type: 'object' } } },
+        },
+      },
+    },
+    async (request) => {
+      requireAdmin(request.headers.authorization);
+      await importInto(store, request.params.collection, request.body.documents);
+      streams.changed(
+        request.params.collection,
+        (await store.latest(request.params.collection)).seq,
+      );
+      return { imported: request.body.documents.length };
+    },
+  );
+
+  registerSyncRoutes(app, { store, registry, streams });
+
+  const address = await app.listen({ host: options.host ?? '127.0.0.1', port: options.port ?? 0 });
+  return {
+    url: address,
+    adminToken,
+    app,
+    createEnrolmentCode: (library, role = 'desk') =>
+      Promise.resolve(registry.createEnrolmentCode(library, role, ENROLMENT_TTL_MS)),
+    async importDocuments(collection, docs) {
+      await importInto(store, collection, docs);
+      streams.changed(collection, (await store.latest(collection)).seq);
+    },
+    async close() {
+      streams.closeAll();
+      await app.close();
+      registry.close();
+      await store.close();
+    },
+  };
+}

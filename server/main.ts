@@ -1,0 +1,40 @@
+// `npm run server`: starts a whole consortium on an SQLite file in a data folder and prints how
+// to enrol the first desk. Options: --data <folder> (default ./.carrel-data/server),
+// --host <address> (default 127.0.0.1), --port <n> (default 8787). The administrator token is
+// read from CARREL_ADMIN_TOKEN, or made up and printed once.
+import { parseArgs } from 'node:util';
+import { startConsortiumServer } from './app.js';
+
+const { values } = parseArgs({
+  options: {
+    data: { type: 'string', default: '.carrel-data/server' },
+    host: { type: 'string', default: '127.0.0.1' },
+    port: { type: 'string', default: '8787' },
+  },
+});
+
+const server = await startConsortiumServer({
+  dataDir: values.data,
+  host: values.host,
+  port: Number(values.port),
+  logger: true,
+  ...(process.env['CARREL_ADMIN_TOKEN'] ? { adminToken: process.env['CARREL_ADMIN_TOKEN'] } : {}),
+});
+
+const admin = `-H 'authorization: Bearer ${server.adminToken}' -H 'content-type: application/json'`;
+console.log(`
+Carrel consortium server on ${server.url} (data in ${values.data})
+${process.env['CARREL_ADMIN_TOKEN'] ? '' : `Administrator token (keep it; set CARREL_ADMIN_TOKEN to reuse it): ${server.adminToken}\n`}
+Enrol the first desk:
+  1. add the member libraries (JSON documents of shared/schemas/libraries.ts):
+     curl -X POST ${server.url}/v1/admin/import/libraries ${admin} -d '{"documents":[...]}'
+  2. make a one-time enrolment code for a library:
+     curl -X POST ${server.url}/v1/admin/enrolment-codes ${admin} -d '{"library":"MAIN"}'
+  3. at the desk, join the consortium with ${server.url} and that code.
+`);
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    void server.close().then(() => process.exit(0));
+  });
+}

@@ -1,0 +1,117 @@
+// Carrel's replicated collections as registrations of the generic replication store: which
+// libraries see each document (DESIGN.md, Data). Write rules are the HTTP layer's
+// (server/sync/write-rules.ts); here is only who sees what.
+import { collectionSchemas } from '../../shared/index.js';
+import type {
+  Checkin,
+  Crate,
+  CrateScan,
+  Hold,
+  Item,
+  Library,
+  Note,
+  NoteRevision,
+} from '../../shared/index.js';
+import { defineCollection, EVERY_LIBRARY } from './replication-store.js';
+import type { CollectionRegistration, JsonDocument } from './replication-store.js';
+
+/** Every desk gets every library: routing needs all prefixes and floating rules. */
+export const librariesCollection = defineCollection<Library>({
+  name: 'libraries',
+  primaryKey: 'code',
+  schema: collectionSchemas.libraries,
+  scope: () => [EVERY_LIBRARY],
+});
+
+/**
+ * An item is seen by its owner and by the library it stands at now (a floating item's
+ * location). A moved item reaches its old location once more as a deletion.
+ * TODO(#4): DESIGN.md also gives a library the items on its holds and in crates to or from
+ * it. That scope comes from several documents of other collections at once (every hold
+ * naming the item), which a single `scopeFrom` parent cannot express; until then a desk
+ * routes such items from the hold's `capturedItemBarcode` and the crate's scans.
+ */
+export const itemsCollection = defineCollection<Item>({
+  name: 'items',
+  primaryKey: 'barcode',
+  schema: collectionSchemas.items,
+  scope: (item) => [item.owner, item.location],
+});
+
+/**
+ * A hold is seen by its pickup library (hold shelf) and its pull library (pull list). A
+ * library a hold leaves gets it as a deletion without the patron reference and shelf name,
+ * which it no longer needs for a slip.
+ */
+export const holdsCollection = defineCollection<Hold>({
+  name: 'holds',
+  primaryKey: 'id',
+  schema: collectionSchemas.holds,
+  scope: (hold) => [hold.pickupLibrary, hold.pullLibrary],
+  departed: ({ patronRef: _patronRef, shelfName: _shelfName, ...hold }) => hold,
+});
+
+/** Check-ins stay with the library that scanned them. */
+export const checkinsCollection = defineCollection<Checkin>({
+  name: 'checkins',
+  primaryKey: 'id',
+  schema: collectionSchemas.checkins,
+  scope: (checkin) => [checkin.library],
+});
+
+/** A crate is seen by both ends of its trip. */
+export const cratesCollection = defineCollection<Crate>({
+  name: 'crates',
+  primaryKey: 'id',
+  schema: collectionSchemas.crates,
+  scope: (crate) => [crate.origin, crate.destination],
+});
+
+/**
+ * A crate scan is seen wherever its crate is: the destination needs the origin's scans to
+ * find missing and extra items. A scan that reaches the server before its crate (desks push
+ * each collection on its own) is seen by nobody until the crate arrives, then by both ends.
+ */
+export const crateScansCollection = defineCollection<CrateScan>({
+  name: 'crateScans',
+  primaryKey: 'id',
+  schema: collectionSchemas.crateScans,
+  scopeFrom: { collection: 'crates', key: 'crateId' },
+});
+
+/**
+ * Consortium notes are seen by every library, library notes by their library. (A library
+ * note without a library code is seen by nobody; the schema allows it, the notes service
+ * never writes one.)
+ */
+export const notesCollection = defineCollection<Note>({
+  name: 'notes',
+  primaryKey: 'id',
+  schema: collectionSchemas.notes,
+  scope: (note) =>
+    note.scope === 'consortium'
+      ? [EVERY_LIBRARY]
+      : note.libraryCode === undefined
+        ? []
+        : [note.libraryCode],
+});
+
+/** A note's history is seen wherever the note is, and follows it when its scope changes. */
+export const noteRevisionsCollection = defineCollection<NoteRevision>({
+  name: 'noteRevisions',
+  primaryKey: 'id',
+  schema: collectionSchemas.noteRevisions,
+  scopeFrom: { collection: 'notes', key: 'noteId' },
+});
+
+/** Every replicated collection, in the order of `deskCollectionNames`. */
+export const domainCollections: readonly CollectionRegistration<JsonDocument>[] = [
+  librariesCollection,
+  itemsCollection,
+  holdsCollection,
+  checkinsCollection,
+  cratesCollection,
+  crateScansCollection,
+  notesCollection,
+  noteRevisionsCollection,
+];

@@ -1,0 +1,222 @@
+// The replication endpoints under /v1/sync: pull by checkpoint, push with conflict answers,
+// and the live stream that tells desks to pull. Desk identity comes from the bearer token.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import {
+  MAX_PULL_LIMIT,
+  MAX_PUSH_ROWS,
+  createDocumentValidator,
+  replicatedCollections,
+  type DeskCollectionName,
+  type PullResponse,
+  type PushResponse,
+  type StreamMessage,
+  type WireDocument,
+} from '../../shared/index.js';
+import type { DeskRegistry, EnrolledDesk } from '../store/desk-registry.js';
+import type { ReplicationStore } from '../store/index.js';
+import { checkWrite } from './write-rules.js';
+
+export class HttpError extends Error {
+  constructor(
+    readonly statusCode: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** The desk behind the request's bearer token; refuses missing, unknown and revoked tokens. */
+export function authenticate(registry: DeskRegistry, request: FastifyRequest): EnrolledDesk {
+  const header = request.headers.authorization ?? '';
+  const match = /^Bearer ([A-Za-z0-9_-]{20,200})$/.exec(header);
+  if (!match?.[1]) throw new HttpError(401, 'unauthorized', 'A desk token is required.');
+  const desk = registry.authenticate(match[1]);
+  if (!desk) throw new HttpError(401, 'unauthorized', 'This desk token is not known.');
+  if (desk.revoked) throw new HttpError(403, 'revoked', 'This desk was revoked; enrol it again.');
+  return desk;
+}
+
+const collectionParam = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['collection'],
+  properties: { collection: { type: 'string', enum: [...replicatedCollections] } },
+} as const;
+
+/** Live streams by desk, to tell them a collection changed. */
+export class StreamHub {
+  private readonly streams = new Set<{ desk: EnrolledDesk; reply: FastifyReply }>();
+
+  add(desk: EnrolledDesk, reply: FastifyReply): () => void {
+    const entry = { desk, reply };
+    this.streams.add(entry);
+    return () => this.streams.delete(entry);
+  }
+
+  /** Tells every connected desk to pull `collection` (a desk out of scope pulls nothing). */
+  changed(collection: DeskCollectionName, seq: number): void {
+    const message: StreamMessage = { type: 'changed', collection, checkpoint: { seq } };
+    for (const { reply } of this.streams) send(reply, message);
+  }
+
+  closeAll(): void {
+    for (const { reply } of this.streams) reply.raw.end();
+    this.streams.clear();
+  }
+}
+
+function send(reply: FastifyReply, message: StreamMessage): void {
+  reply.raw.write(`data: ${JSON.stringify(message)}\n\n`);
+}
+
+export function registerSyncRoutes(
+  app: FastifyInstance,
+  deps: { store: ReplicationStore; registry: DeskRegistry; streams: StreamHub },
+): void {
+  const { store, registry, streams } = deps;
+  const validators = new Map(
+    replicatedCollections.map((name) => [
+      name,
+      createDocumentValidator(name, { withDeletedFlag: true }),
+    ]),
+  );
+
+  app.get<{
+    Params: { collection: DeskCollectionName };
+    Querystring: { after?: string; limit?: string };
+  }>(
+    '/v1/sync/:collection/pull',
+    {
+      schema: {
+        params: collectionParam,
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            after: { type: 'string', pattern: '^[0-9]{1,15}$' },
+            limit: { type: 'string', pattern: '^[0-9]{1,4}$' },
+          },
+        },
+      },
+    },
+    async (request): Promise<PullResponse> => {
+      const desk = authenticate(registry, request);
+      const after = request.query.after === undefined ? null : { seq: Number(request.query.after) };
+      const limit = Math.min(Math.max(Number(request.query.limit ?? 100), 1), MAX_PULL_LIMIT);
+      const result = await store.pull(request.params.collection, {
+        library: desk.library,
+        after,
+        limit,
+      });
+      return { documents: result.documents, checkpoint: result.checkpoint };
+    },
+  );
+
+  app.post<{
+    Params: { collection: DeskCollectionName };
+    Body: { rows: { assumedMasterState: WireDocument | null; newDocumentState: WireDocument }[] };
+  }>(
+    '/v1/sync/:collection/push',
+    {
+      schema: {
+        params: collectionParam,
+        body: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['rows'],
+          properties: {
+            rows: {
+              type: 'array',
+              maxItems: MAX_PUSH_ROWS,
+              items: {
+                type: 'object',
+                additionalProperties: false,
+                required: ['assumedMasterState', 'newDocumentState'],
+                properties: {
+                  assumedMasterState: { anyOf: [{ type: 'object' }, { type: 'null' }] },
+                  newDocumentState: { type: 'object' },
+                },
+              },
+            },
+          },
+        },
+      },
+    },
+    async (request): Promise<PushResponse> => {
+      const desk = authenticate(registry, request);
+      const collection = request.params.collection;
+      const validate = validators.get(collection);
+      if (!validate) throw new HttpError(404, 'not_found', 'No such collection.');
+      const rows = request.body.rows;
+      for (const row of rows) {
+        // Every document against the shared schema: unknown fields and wrong types refused.
+        if (!validate(row.newDocumentState)) {
+          const first = validate.errors?.[0];
+          throw new HttpError(
+            422,
+            'invalid_document',
+            `A ${collection} document is not valid${first ? `: ${first.instancePath || '/'} ${first.message ?? ''}` : ''}.`,
+          );
+        }
+      }
+      const ids = rows.map((row) => String(row.newDocumentState[primaryKeyOf(collection)]));
+      const masters = new Map(
+        (await store.get(collection, ids)).map((doc) => [
+          String(doc[primaryKeyOf(collection)]),
+          doc,
+        ]),
+      );
+      const lookup = async (name: DeskCollectionName, id: string) =>
+        (await store.get(name, [id]))[0];
+      for (const [i, row] of rows.entries()) {
+        const refusal = await checkWrite(
+          collection,
+          desk,
+          row.newDocumentState,
+          masters.get(ids[i] ?? ''),
+          lookup,
+        );
+        if (refusal) throw new HttpError(403, refusal.code, refusal.message);
+      }
+      const result = await store.push(collection, rows, {
+        deskId: desk.deskId,
+        library: desk.library,
+      });
+      streams.changed(collection, (await store.latest(collection)).seq);
+      return { conflicts: result.conflicts };
+    },
+  );
+
+  app.get('/v1/sync/stream', async (request, reply) => {
+    const desk = authenticate(registry, request);
+    reply.hijack();
+    reply.raw.writeHead(200, {
+      'content-type': 'text/event-stream',
+      'cache-control': 'no-cache',
+      connection: 'keep-alive',
+    });
+    send(reply, { type: 'RESYNC' });
+    const remove = streams.add(desk, reply);
+    const heartbeat = setInterval(() => reply.raw.write(': keep-alive\n\n'), 25_000);
+    request.raw.on('close', () => {
+      clearInterval(heartbeat);
+      remove();
+    });
+  });
+}
+
+const PRIMARY_KEYS: Record<DeskCollectionName, string> = {
+  libraries: 'code',
+  items: 'barcode',
+  holds: 'id',
+  checkins: 'id',
+  crates: 'id',
+  crateScans: 'id',
+  notes: 'id',
+  noteRevisions: 'id',
+};
+
+export function primaryKeyOf(collection: DeskCollectionName): string {
+  return PRIMARY_KEYS[collection];
+}

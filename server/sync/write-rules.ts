@@ -1,0 +1,148 @@
+// Who may write what: every pushed row is checked against the pushing desk's library and
+// role (from its token, never from the body) before anything is stored. A row that breaks a
+// rule refuses the whole push with `forbidden`: desks only push what they recorded, so a
+// refused row is a bug or an attack, never a conflict to merge.
+import {
+  isHoldEnded,
+  mergeCrateStates,
+  mergeHoldStates,
+  type DeskCollectionName,
+} from '../../shared/index.js';
+import type { EnrolledDesk } from '../store/desk-registry.js';
+
+type Doc = Record<string, unknown>;
+
+/** The current server state of a document, for rules that depend on another collection. */
+export type Lookup = (collection: DeskCollectionName, id: string) => Promise<Doc | undefined>;
+
+export interface Refusal {
+  readonly code: 'forbidden';
+  readonly message: string;
+}
+
+const refuse = (message: string): Refusal => ({ code: 'forbidden', message });
+
+/** Fields a desk may change on a server-owned document; everything else must stay equal. */
+const DESK_FIELDS: Partial<Record<DeskCollectionName, readonly string[]>> = {
+  items: ['status', 'location', 'updatedAt', 'deskId'],
+  holds: [
+    'status',
+    'capturedAt',
+    'capturedItemBarcode',
+    'shelvedAt',
+    'expiresOn',
+    'updatedAt',
+    'deskId',
+  ],
+};
+
+function changedFields(before: Doc, after: Doc): string[] {
+  const keys = new Set([...Object.keys(before), ...Object.keys(after)]);
+  return [...keys].filter((key) => JSON.stringify(before[key]) !== JSON.stringify(after[key]));
+}
+
+function onlyDeskFields(collection: DeskCollectionName, before: Doc, after: Doc): Refusal | null {
+  const allowed = DESK_FIELDS[collection] ?? [];
+  const other = changedFields(before, after).filter((field) => !allowed.includes(field));
+  return other.length === 0
+    ? null
+    : refuse(`A desk may not change ${other.join(', ')} of ${collection}.`);
+}
+
+/** Insert-only collections: a row is new, or identical to what is stored (a retry). */
+function appendOnly(master: Doc | undefined, next: Doc): Refusal | null {
+  if (master && changedFields(master, next).length > 0) {
+    return refuse('Check-ins and scans are never changed once recorded.');
+  }
+  return null;
+}
+
+export async function checkWrite(
+  collection: DeskCollectionName,
+  desk: EnrolledDesk,
+  next: Doc,
+  master: Doc | undefined,
+  lookup: Lookup,
+): Promise<Refusal | null> {
+  const library = desk.library;
+  if (next['deskId'] !== desk.deskId) return refuse('A row must name the desk that wrote it.');
+  switch (collection) {
+    case 'libraries':
+      return refuse('Libraries are set by the consortium, not by desks.');
+    case 'items': {
+      if (!master) return refuse('Items come from the ILS; a desk cannot create one.');
+      if (
+        master['owner'] !== library &&
+        master['location'] !== library &&
+        next['location'] !== library
+      ) {
+        return refuse('This item is neither owned by nor at this library.');
+      }
+      return onlyDeskFields(collection, master, next);
+    }
+    case 'holds': {
+      if (!master) return refuse('Holds come from the ILS; a desk cannot create one.');
+      if (master['pickupLibrary'] !== library && master['pullLibrary'] !== library) {
+        return refuse('This hold is not picked up or pulled at this library.');
+      }
+      const from = master['status'] as Parameters<typeof mergeHoldStates>[0];
+      const to = next['status'] as Parameters<typeof mergeHoldStates>[0];
+      // Forward only, any number of steps at once: an offline check-in takes a hold from
+      // pending straight to in_transit or on_shelf.
+      if (from !== to && (isHoldEnded(from) || mergeHoldStates(from, to) !== to)) {
+        return refuse(`A hold cannot move from ${from} to ${to}.`);
+      }
+      return onlyDeskFields(collection, master, next);
+    }
+    case 'checkins':
+      if (next['library'] !== library)
+        return refuse('A desk records check-ins of its own library only.');
+      return appendOnly(master, next);
+    case 'crateScans': {
+      const crate = await lookup('crates', String(next['crateId']));
+      if (!crate) return refuse('That crate is not known to the server yet: push the crate first.');
+      const side = next['action'] === 'receive' ? crate['destination'] : crate['origin'];
+      if (side !== library)
+        return refuse('This library may not scan items into or out of that crate.');
+      return appendOnly(master, next);
+    }
+    case 'crates': {
+      if (!master) {
+        if (next['origin'] !== library)
+          return refuse('A desk opens crates from its own library only.');
+        return next['status'] === 'open' || next['status'] === 'sealed'
+          ? null
+          : refuse('A new crate starts open.');
+      }
+      const from = master['status'] as Parameters<typeof mergeCrateStates>[0];
+      const to = next['status'] as Parameters<typeof mergeCrateStates>[0];
+      // Forward only, possibly several steps (received and closed in one offline push).
+      if (from !== to && mergeCrateStates(from, to) !== to)
+        return refuse(`A crate cannot move from ${from} to ${to}.`);
+      const origin = new Set(['open', 'sealed']);
+      const actor = origin.has(to) ? master['origin'] : master['destination'];
+      if (actor !== library) return refuse('Only the library holding the crate may change it.');
+      if (next['origin'] !== master['origin'] || next['destination'] !== master['destination']) {
+        return refuse("A crate's origin and destination never change.");
+      }
+      return null;
+    }
+    case 'notes': {
+      const scoped = (doc: Doc) =>
+        doc['scope'] === 'consortium' ? desk.role === 'editor' : doc['libraryCode'] === library;
+      if (!scoped(next) || (master && !scoped(master))) {
+        return refuse('This desk may not edit that note (consortium notes need an editor).');
+      }
+      return null;
+    }
+    case 'noteRevisions': {
+      const note = await lookup('notes', String(next['noteId']));
+      if (!note) return refuse('Push the note before its revisions.');
+      const allowed =
+        note['scope'] === 'consortium' ? desk.role === 'editor' : note['libraryCode'] === library;
+      return allowed ? appendOnly(master, next) : refuse('This desk may not edit that note.');
+    }
+    default:
+      return refuse('Unknown collection.');
+  }
+}

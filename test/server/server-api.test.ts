@@ -1,0 +1,196 @@
+// The consortium server over real HTTP on loopback, with its real SQLite store: enrolment,
+// pull and push with conflicts, and the write rules and validation every push goes through.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startConsortiumServer, type ConsortiumServer } from '../../server/app.js';
+import type { PullResponse, PushResponse, WireDocument } from '../../shared/index.js';
+import { consortium, hold, item, itemBarcode, T0 } from '../support/desk.js';
+
+let dir: string;
+let server: ConsortiumServer;
+const desks: Record<string, { deskId: string; token: string }> = {};
+const mainItem = itemBarcode('33907', 1);
+const waiting = hold(`bib-${mainItem.slice(-6)}`, 'EAST');
+
+async function call<T>(
+  method: 'GET' | 'POST',
+  path: string,
+  token: string | undefined,
+  body?: unknown,
+): Promise<{ status: number; body: T }> {
+  const response = await fetch(`${server.url}${path}`, {
+    method,
+    headers: {
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  return { status: response.status, body: (await response.json()) as T };
+}
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'carrel-server-'));
+  server = await startConsortiumServer({ dataDir: dir });
+  await server.importDocuments('libraries', consortium);
+  await server.importDocuments('items', [item(mainItem, 'MAIN')]);
+  await server.importDocuments('holds', [waiting]);
+  for (const library of ['MAIN', 'EAST', 'WEST']) {
+    const code = await server.createEnrolmentCode(library);
+    const enrolled = await call<{ deskId: string; token: string; library: string }>(
+      'POST',
+      '/v1/enrol',
+      undefined,
+      { code: code.toLowerCase(), deskName: `${library} desk 1` },
+    );
+    expect(enrolled.status).toBe(200);
+    expect(enrolled.body.library).toBe(library);
+    desks[library] = enrolled.body;
+    // One-time: the same code never enrols a second desk.
+    expect((await call('POST', '/v1/enrol', undefined, { code, deskName: 'again' })).status).toBe(
+      403,
+    );
+  }
+});
+afterAll(async () => {
+  await server.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const token = (library: string) => desks[library]?.token ?? '';
+const deskId = (library: string) => desks[library]?.deskId ?? '';
+
+describe('the consortium server', () => {
+  it('refuses requests without a valid token, and an admin route without the admin token', async () => {
+    expect((await call('GET', '/v1/sync/items/pull', undefined)).status).toBe(401);
+    expect((await call('GET', '/v1/sync/items/pull', 'x'.repeat(43))).status).toBe(401);
+    const admin = await call<{ error: { code: string } }>(
+      'POST',
+      '/v1/admin/enrolment-codes',
+      token('MAIN'),
+      {
+        library: 'MAIN',
+      },
+    );
+    expect(admin).toMatchObject({ status: 401, body: { error: { code: 'unauthorized' } } });
+  });
+
+  it('serves each desk only what its library sees', async () => {
+    const main = await call<PullResponse>('GET', '/v1/sync/holds/pull?limit=100', token('MAIN'));
+    const west = await call<PullResponse>('GET', '/v1/sync/holds/pull?limit=100', token('WEST'));
+    expect(main.body.documents.map((d) => d['id'])).toEqual([waiting.id]);
+    expect(west.body.documents).toEqual([]);
+    const libraries = await call<PullResponse>('GET', '/v1/sync/libraries/pull', token('WEST'));
+    expect(libraries.body.documents).toHaveLength(3);
+  });
+
+  it('applies a push whose assumed state is current, answers a stale one with the master', async () => {
+    const pulled = await call<PullResponse>('GET', '/v1/sync/holds/pull', token('MAIN'));
+    const master = pulled.body.documents[0]!;
+    const captured: WireDocument = {
+      ...master,
+      status: 'in_transit',
+      capturedAt: T0,
+      capturedItemBarcode: mainItem,
+      updatedAt: T0,
+      deskId: deskId('MAIN'),
+    };
+    const push = await call<PushResponse>('POST', '/v1/sync/holds/push', token('MAIN'), {
+      rows: [{ assumedMasterState: master, newDocumentState: captured }],
+    });
+    expect(push).toMatchObject({ status: 200, body: { conflicts: [] } });
+    // The same push again (a lost response, retried) changes nothing and is no conflict.
+    const retry = await call<PushResponse>('POST', '/v1/sync/holds/push', token('MAIN'), {
+      rows: [{ assumedMasterState: master, newDocumentState: captured }],
+    });
+    expect(retry.body.conflicts).toEqual([]);
+    // EAST (the pickup library) pushes from the old state: it gets the master back.
+    const stale = await call<PushResponse>('POST', '/v1/sync/holds/push', token('EAST'), {
+      rows: [
+        {
+          assumedMasterState: master,
+          newDocumentState: {
+            ...master,
+            status: 'cancelled',
+            updatedAt: T0,
+            deskId: deskId('EAST'),
+          },
+        },
+      ],
+    });
+    expect(stale.body.conflicts).toMatchObject([{ id: waiting.id, status: 'in_transit' }]);
+    const after = await call<PullResponse>('GET', '/v1/sync/holds/pull', token('EAST'));
+    expect(after.body.documents.map((d) => d['status'])).toEqual(['in_transit']);
+  });
+
+  it.each([
+    [
+      'an unknown field',
+      { rows: [{ assumedMasterState: null, newDocumentState: { _deleted: false }, extra: 1 }] },
+      400,
+    ],
+    ['rows that are not an array', { rows: 'all of them' }, 400],
+    [
+      'a document of the wrong shape',
+      { rows: [{ assumedMasterState: null, newDocumentState: { id: 5, _deleted: false } }] },
+      422,
+    ],
+  ])('refuses %s without storing anything', async (_name, body, status) => {
+    const answer = await call<{ error: { code: string; message: string } }>(
+      'POST',
+      '/v1/sync/checkins/push',
+      token('MAIN'),
+      body,
+    );
+    expect(answer.status).toBe(status);
+    expect(answer.body.error.message).not.toMatch(/at .*\.ts:\d+/);
+    const pulled = await call<PullResponse>('GET', '/v1/sync/checkins/pull', token('MAIN'));
+    expect(pulled.body.documents).toEqual([]);
+  });
+
+  it("refuses writes outside the desk's rights", async () => {
+    const checkin = {
+      id: '01JS0000000000000000000001',
+      barcode: mainItem,
+      library: 'EAST',
+      staff: 'AB',
+      scannedAt: T0,
+      outcome: { route: 'reshelve' },
+      updatedAt: T0,
+      deskId: deskId('MAIN'),
+      _deleted: false,
+    };
+    // MAIN recording a check-in as EAST.
+    const forged = await call<{ error: { code: string } }>(
+      'POST',
+      '/v1/sync/checkins/push',
+      token('MAIN'),
+      {
+        rows: [{ assumedMasterState: null, newDocumentState: checkin }],
+      },
+    );
+    expect(forged).toMatchObject({ status: 403, body: { error: { code: 'forbidden' } } });
+    // A desk writing a library.
+    const library = await call<{ error: { code: string } }>(
+      'POST',
+      '/v1/sync/libraries/push',
+      token('MAIN'),
+      {
+        rows: [
+          {
+            assumedMasterState: null,
+            newDocumentState: { ...consortium[0], deskId: deskId('MAIN'), _deleted: false },
+          },
+        ],
+      },
+    );
+    expect(library.status).toBe(403);
+    // Its own check-in is fine.
+    const own = await call<PushResponse>('POST', '/v1/sync/checkins/push', token('MAIN'), {
+      rows: [{ assumedMasterState: null, newDocumentState: { ...checkin, library: 'MAIN' } }],
+    });
+    expect(own).toMatchObject({ status: 200, body: { conflicts: [] } });
+  });
+});
