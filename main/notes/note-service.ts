@@ -9,9 +9,9 @@
 //   conflict copy that links back to the original, and both are kept for staff to merge;
 // - consortium notes are created, edited and given attachments by editors only.
 import {
+  conflictCopyTitle,
   fail,
   noteAttachmentTypes,
-  noteTitleField,
   ok,
   type DeskResult,
   type Note,
@@ -41,7 +41,6 @@ export interface NoteEdit {
   readonly baseRevision?: number;
 }
 
-const CONFLICT_SUFFIX = ' (conflict copy)';
 const NOT_FOUND = 'There is no such note at this desk.';
 
 function canRead(note: Note, libraryCode: string | null): boolean {
@@ -138,17 +137,6 @@ async function writer(
     );
   }
   return ok({ staff, libraryCode: here.code });
-}
-
-/**
- * `title` with the conflict-copy suffix, shortened first if the two would be too long for
- * the schema (which counts characters, so this does too: never half a surrogate pair).
- */
-function conflictTitle(title: string): string {
-  const room = noteTitleField.maxLength - [...CONFLICT_SUFFIX].length;
-  const characters = [...title];
-  const kept = characters.length > room ? characters.slice(0, room).join('').trimEnd() : title;
-  return `${kept}${CONFLICT_SUFFIX}`;
 }
 
 export async function listNotes(
@@ -259,7 +247,7 @@ export async function saveNote(
       }
       if (edit.baseRevision !== undefined && edit.baseRevision !== current.revisionNumber) {
         // Someone else's revision arrived since this edit began: keep both sides.
-        const copy = await create({ title: conflictTitle(title), conflictOf: current.id });
+        const copy = await create({ title: conflictCopyTitle(title), conflictOf: current.id });
         return ok({ noteId: copy, conflictOf: current.id });
       }
       const changes = {

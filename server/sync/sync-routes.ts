@@ -3,6 +3,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import {
   MAX_PULL_LIMIT,
+  collectionSchemas,
   MAX_PUSH_ROWS,
   createDocumentValidator,
   replicatedCollections,
@@ -206,17 +207,7 @@ export function registerSyncRoutes(
   });
 }
 
-const PRIMARY_KEYS: Record<DeskCollectionName, string> = {
-  libraries: 'code',
-  items: 'barcode',
-  holds: 'id',
-  checkins: 'id',
-  crates: 'id',
-  crateScans: 'id',
-  notes: 'id',
-  noteRevisions: 'id',
-};
-
+/** The primary key of a replicated collection, from its schema (one source: shared/schemas). */
 export function primaryKeyOf(collection: DeskCollectionName): string {
-  return PRIMARY_KEYS[collection];
+  return collectionSchemas[collection].primaryKey as string;
 }
