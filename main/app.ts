@@ -15,6 +15,7 @@ import {
   type DeskEventHub,
   type WebSocketBridge,
 } from './api/index.js';
+import { watchCaptures } from './checkin/index.js';
 import { createDeskContext, type DeskContext } from './context.js';
 import {
   DESK_DATABASE_NAME,
@@ -151,6 +152,8 @@ export async function startDesk(options: DeskOptions): Promise<Desk> {
       })
     : undefined;
   sync.resume();
+  // Hold captures another desk made first: the items this desk captured are routed again.
+  const stopWatchingCaptures = watchCaptures(context, log);
   let closed: Promise<void> | undefined;
   return {
     dataDir,
@@ -167,6 +170,7 @@ export async function startDesk(options: DeskOptions): Promise<Desk> {
       closed ??= (async () => {
         await bridge?.close();
         await sync.stop();
+        await stopWatchingCaptures();
         await store.close();
       })();
       return closed;

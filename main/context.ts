@@ -1,8 +1,15 @@
 // What every desk capability works with: the store, who this desk is, the clock, id
 // generation, the signed-in staff member and the events it pushes to the UI. Built once by
 // createDeskContext; capabilities take it as their first argument.
+import type { RxCollection } from 'rxdb';
 import { monotonicFactory } from 'ulid';
-import type { DeskEventName, DeskEvents, StaffSession } from '../shared/index.js';
+import { deskCollectionNames } from '../shared/index.js';
+import type {
+  DeskCollectionName,
+  DeskEventName,
+  DeskEvents,
+  StaffSession,
+} from '../shared/index.js';
 import type { Library } from '../shared/index.js';
 import type { DeskSettings, DeskStore } from './store/index.js';
 
@@ -22,7 +29,15 @@ export interface DeskContext {
   /** Every member library, kept in memory and refreshed when the collection changes. */
   libraries(): Promise<ReadonlyMap<string, Library>>;
   staff: { current: StaffSession | null };
+  /**
+   * The server's clock minus this desk's (ms), as sync last measured it; null before sync
+   * has measured it. Check-ins carry it so a wrong desk clock can be corrected later.
+   */
+  readonly clock: { offsetMs: number | null };
 }
+
+/** Changes within this many ms reach the UI as one `data.changed` event. */
+const CHANGE_BATCH_MS = 150;
 
 export interface DeskContextOptions {
   readonly store: DeskStore;
@@ -38,10 +53,26 @@ export function createDeskContext(options: DeskContextOptions): DeskContext {
   const now = options.now ?? (() => new Date());
   const ulid = monotonicFactory();
   let libraries: Promise<ReadonlyMap<string, Library>> | undefined;
+  const pendingChanges = new Set<DeskCollectionName>();
+  let changeTimer: ReturnType<typeof setTimeout> | undefined;
+  const flushChanges = () => {
+    changeTimer = undefined;
+    const collections = [...pendingChanges].sort();
+    pendingChanges.clear();
+    if (collections.length > 0) options.events.emit('data.changed', { collections });
+  };
+  const changed = (collection: DeskCollectionName) => {
+    pendingChanges.add(collection);
+    changeTimer ??= setTimeout(flushChanges, CHANGE_BATCH_MS);
+  };
   // Libraries change rarely (sync, setup); drop the cached map whenever they do.
   options.store.db.libraries.$.subscribe(() => {
     libraries = undefined;
   });
+  // Every write, the desk's own and sync's, tells the UI which lists are out of date.
+  for (const name of deskCollectionNames) {
+    (options.store.db[name] as RxCollection).$.subscribe(() => changed(name));
+  }
   return {
     store: options.store,
     version: options.version,
@@ -62,6 +93,7 @@ export function createDeskContext(options: DeskContextOptions): DeskContext {
       return libraries;
     },
     staff: { current: null },
+    clock: { offsetMs: null },
   };
 }
 

@@ -7,9 +7,14 @@ import { fail, type CheckinAnswer, type DeskHandlers } from '../../shared/api/in
 const notUnderTest = () => fail('internal', 'not under test');
 
 export const handlersNotUnderTest = {
-  desk: { status: notUnderTest },
+  desk: {
+    status: notUnderTest,
+    libraries: notUnderTest,
+    loadDemo: notUnderTest,
+    setUpStandalone: notUnderTest,
+  },
   staff: { signIn: notUnderTest, signOut: notUnderTest },
-  checkin: { scan: notUnderTest, recent: notUnderTest },
+  checkin: { scan: notUnderTest, undo: notUnderTest, recent: notUnderTest },
   crates: {
     open: notUnderTest,
     list: notUnderTest,

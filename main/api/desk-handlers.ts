@@ -13,7 +13,7 @@ import {
   type Library,
   type ReceiveItemAnswer,
 } from '../../shared/index.js';
-import { checkIn, recentCheckins } from '../checkin/index.js';
+import { checkIn, recentCheckins, undoCheckin } from '../checkin/index.js';
 import { deskLibrary, type DeskContext } from '../context.js';
 import {
   addItem,
@@ -33,6 +33,7 @@ import { checkinsCsv, kocFile } from '../exports/index.js';
 import { clearShelf, holdShelf, holdSlipPdf, pullList } from '../holds/index.js';
 import { notesHandlers } from '../notes/index.js';
 import { checkinsByDay, crateTraffic, waiting } from '../reports/index.js';
+import { knownLibraries, loadDemo, setUpStandalone } from '../setup/index.js';
 import { deskStatus, signIn, signOut } from '../staff/index.js';
 import { createDeskSync, syncHandlers, type DeskSync } from '../sync/index.js';
 
@@ -83,7 +84,9 @@ async function checkinsInRange(ctx: DeskContext, here: Library, from: string, to
   const docs = await ctx.store.db.checkins
     .find({ selector: { scannedAt: { $gte: lower, $lt: upper }, library: here.code } })
     .exec();
+  // An undone scan and a re-routing after sync are not check-ins an ILS should see.
   return docs.filter((doc) => {
+    if (doc.voidedAt !== undefined || doc.rerouteOf !== undefined) return false;
     const day = localDay(doc.scannedAt, here.timeZone);
     return day >= from && day <= to;
   });
@@ -116,6 +119,9 @@ export function createDeskHandlers(
   return {
     desk: {
       status: () => deskStatus(ctx),
+      libraries: () => knownLibraries(ctx),
+      loadDemo: (args) => loadDemo(ctx, args),
+      setUpStandalone: (args) => setUpStandalone(ctx, args),
     } satisfies DeskHandlers['desk'],
 
     staff: {
@@ -125,6 +131,7 @@ export function createDeskHandlers(
 
     checkin: {
       scan: (args) => checkIn(ctx, args),
+      undo: (args) => undoCheckin(ctx, args),
       recent: (args) => recentCheckins(ctx, args),
     } satisfies DeskHandlers['checkin'],
 

@@ -194,6 +194,9 @@ describe('createDispatcher: running the handler', () => {
       scan({ barcode }: { barcode: string }) {
         return ok(reshelveAnswer(`${this.prefix}${barcode}`));
       }
+      undo() {
+        return fail('internal', 'not under test');
+      }
       recent() {
         return fail('internal', 'not under test');
       }

@@ -25,6 +25,13 @@ import type { Stored } from '../store/index.js';
 export interface ScanOptions {
   /** The item arrives in this crate and was ticked off it already (crate receipt). */
   readonly receivedFromCrate?: string;
+  /**
+   * Not a scan: the item is routed again because the hold that check-in captured it for was
+   * filled by another copy first (sync). Recorded with `rerouteOf`; staff named as before.
+   */
+  readonly rerouteOf?: string;
+  /** Who the record names; the signed-in staff member by default. */
+  readonly staff?: string;
 }
 
 function libraryRef(library: Library | undefined, code: string): LibraryRef {
@@ -37,24 +44,37 @@ function libraryRef(library: Library | undefined, code: string): LibraryRef {
 
 /**
  * The holds on this item's record (item-level holds carry the record's id too). An item the
- * desk does not know has no record to look up: routing sends it home by prefix.
+ * desk does not know has no record to look up; it may still be a copy captured elsewhere for
+ * a hold picked up here, on its way to this shelf (read through the status index).
  */
-async function holdsFor(ctx: DeskContext, item: Item | undefined): Promise<Hold[]> {
-  if (!item) return [];
-  return ctx.store.data.find('holds', { selector: { bibId: item.bibId } });
+async function holdsFor(
+  ctx: DeskContext,
+  item: Item | undefined,
+  barcode: string,
+  here: string,
+): Promise<Hold[]> {
+  if (item) return ctx.store.data.find('holds', { selector: { bibId: item.bibId } });
+  return ctx.store.data.find('holds', {
+    selector: {
+      status: { $in: ['captured', 'in_transit'] },
+      pickupLibrary: here,
+      capturedItemBarcode: barcode,
+    },
+  });
 }
 
+/** When this barcode was last scanned here (an undone scan does not count). */
 async function lastCheckinHere(
   ctx: DeskContext,
   barcode: string,
   here: string,
 ): Promise<string | undefined> {
-  const [last] = await ctx.store.data.find('checkins', {
+  const recent = await ctx.store.data.find('checkins', {
     selector: { barcode, library: here },
     sort: [{ scannedAt: 'desc' }],
-    limit: 1,
+    limit: 5,
   });
-  return last?.scannedAt;
+  return recent.find((checkin) => checkin.voidedAt === undefined && !checkin.rerouteOf)?.scannedAt;
 }
 
 /** The writes a routed check-in causes, besides the check-in record itself. */
@@ -165,7 +185,7 @@ export async function checkIn(
 ): Promise<DeskResult<CheckinAnswer>> {
   const here = await deskLibrary(ctx);
   if (!here) return fail('desk_not_set_up', 'This desk has no library yet. Set the desk up first.');
-  const staff = ctx.staff.current;
+  const staff = options.staff === undefined ? ctx.staff.current : { initials: options.staff };
   if (!staff) return fail('not_signed_in', 'Sign in with your initials first.');
   const libraries = await ctx.libraries();
   const scan = readScan(args.barcode, [...libraries.values()]);
@@ -176,7 +196,7 @@ export async function checkIn(
     const scannedAt = ctx.now().toISOString();
     const item = await ctx.store.data.get('items', barcode);
     const [holds, crates, lastHere] = await Promise.all([
-      holdsFor(ctx, item),
+      holdsFor(ctx, item, barcode, here.code),
       crateFactsFor(ctx, barcode, here.code),
       lastCheckinHere(ctx, barcode, here.code),
     ]);
@@ -193,7 +213,10 @@ export async function checkIn(
       ...(crates.lastSentFromHereAt === undefined
         ? {}
         : { lastSentFromHereAt: crates.lastSentFromHereAt }),
-      ...(lastHere === undefined ? {} : { lastCheckinHereAt: lastHere }),
+      // A re-routing is no scan, so never a repeat of one.
+      ...(lastHere === undefined || options.rerouteOf !== undefined
+        ? {}
+        : { lastCheckinHereAt: lastHere }),
     });
 
     const id = ctx.newId();
@@ -208,6 +231,7 @@ export async function checkIn(
       expectedInCrate,
       receivedFromCrate: options.receivedFromCrate,
     });
+    const clockOffsetMs = ctx.clock.offsetMs;
     const record: Checkin = {
       id,
       barcode,
@@ -215,6 +239,8 @@ export async function checkIn(
       staff: staff.initials,
       scannedAt,
       outcome: applied.outcome,
+      ...(clockOffsetMs === null ? {} : { clockOffsetMs: Math.round(clockOffsetMs) }),
+      ...(options.rerouteOf === undefined ? {} : { rerouteOf: options.rerouteOf }),
       updatedAt: scannedAt,
       deskId: ctx.settings().deskId,
     };
@@ -244,6 +270,7 @@ export async function checkIn(
           }
         : {}),
       warnings: applied.warnings,
+      ...(options.rerouteOf === undefined ? {} : { rerouteOf: options.rerouteOf }),
     };
     return result;
   });
@@ -279,6 +306,8 @@ export async function recentCheckins(
         ...(item ? { title: item.title } : {}),
         ...(item?.callNumber === undefined ? {} : { callNumber: item.callNumber }),
         warnings: [],
+        ...(doc.voidedAt === undefined ? {} : { voided: true as const }),
+        ...(doc.rerouteOf === undefined ? {} : { rerouteOf: doc.rerouteOf }),
       };
     }),
   );

@@ -521,3 +521,28 @@ export async function crateFactsFor(
   }
   return { inOpenCrate, expectedInCrate, lastSentFromHereAt };
 }
+
+/**
+ * Takes an item out of an open crate of this library on the desk's own account (not a staff
+ * action: a check-in re-routed after sync), naming `staff` as the check-in did. Answers
+ * whether the item was in the crate and came out; a crate no longer open is left as it is.
+ */
+export async function unpackForReroute(
+  ctx: DeskContext,
+  args: { crateId: string; barcode: string; staff: string },
+): Promise<boolean> {
+  return ctx.store.atomically(async () => {
+    const crate = await ctx.store.data.get('crates', args.crateId);
+    if (crate?.status !== 'open') return false;
+    const { packed } = await contentsOf(ctx, args.crateId);
+    if (!packed.includes(args.barcode)) return false;
+    await writeCrateScan(ctx, {
+      crateId: args.crateId,
+      barcode: args.barcode,
+      action: 'remove',
+      scannedAt: ctx.now().toISOString(),
+      staff: args.staff,
+    });
+    return true;
+  });
+}

@@ -10,6 +10,7 @@ export {
   removeItem,
   sealCrate,
   tickOff,
+  unpackForReroute,
 } from './crate-service.js';
 export type { CrateContents } from './crate-service.js';
 export { crateLabelPdf } from './crate-label.js';

@@ -50,6 +50,12 @@ export interface DeskData {
     current: Stored<Name>,
     changes: Partial<DeskDocuments[Name]>,
   ): Promise<void>;
+  /** Writes `next` in place of `current` (fields absent from `next` are removed). */
+  replace<Name extends DeskCollectionName>(
+    name: Name,
+    current: Stored<Name>,
+    next: DeskDocuments[Name],
+  ): Promise<void>;
 }
 
 /** The write context RxDB reports in change events for these writes. */
@@ -120,6 +126,11 @@ export function deskData(db: DeskDatabase): DeskData {
     },
     async update(name, current, changes) {
       await write(name, [{ document: { ...current, ...changes }, previous: current }]);
+    },
+    async replace(name, current, next) {
+      const { _deleted, _attachments, _rev, _meta } = current;
+      const document = { ...next, _deleted, _attachments, _rev, _meta } as Stored<typeof name>;
+      await write(name, [{ document, previous: current }]);
     },
   };
 }

@@ -241,7 +241,11 @@ export function startDeskSync(ctx: DeskContext, options: DeskSyncOptions): DeskS
     onSuccess(sample) {
       if (!sample) return;
       offset = combineOffset(offset, sample);
-      if (offset) update({ clockOffsetMs: offsetEstimate(offset) });
+      if (offset) {
+        const estimate = offsetEstimate(offset);
+        ctx.clock.offsetMs = estimate;
+        update({ clockOffsetMs: estimate });
+      }
     },
     onFailure(failure) {
       if (failure.kind !== 'fatal') return;

@@ -57,6 +57,34 @@ function appendOnly(master: Doc | undefined, next: Doc): Refusal | null {
   return null;
 }
 
+const CAPTURE_FIELDS = ['capturedAt', 'capturedItemBarcode', 'shelvedAt', 'expiresOn'];
+
+/** A hold captured by this very desk going back to pending, with its capture removed. */
+function isRelease(desk: EnrolledDesk, master: Doc, next: Doc): boolean {
+  const captured = ['captured', 'in_transit', 'on_shelf'].includes(String(master['status']));
+  return (
+    captured &&
+    next['status'] === 'pending' &&
+    master['deskId'] === desk.deskId &&
+    CAPTURE_FIELDS.every((field) => next[field] === undefined)
+  );
+}
+
+/**
+ * A recorded check-in changes once at most: the desk that scanned it voids it (staff undid
+ * their last scan), setting `voidedAt` and `updatedAt`. A voided row stays voided.
+ */
+function voidOnly(master: Doc, next: Doc): Refusal | null {
+  const changed = changedFields(master, next);
+  if (changed.length === 0) return null;
+  const voiding =
+    master['voidedAt'] === undefined &&
+    typeof next['voidedAt'] === 'string' &&
+    next['deskId'] === master['deskId'] &&
+    changed.every((field) => field === 'voidedAt' || field === 'updatedAt');
+  return voiding ? null : refuse('Check-ins are never changed once recorded, except voided once.');
+}
+
 export async function checkWrite(
   collection: DeskCollectionName,
   desk: EnrolledDesk,
@@ -88,7 +116,9 @@ export async function checkWrite(
       const from = master['status'] as Parameters<typeof mergeHoldStates>[0];
       const to = next['status'] as Parameters<typeof mergeHoldStates>[0];
       // Forward only, any number of steps at once: an offline check-in takes a hold from
-      // pending straight to in_transit or on_shelf.
+      // pending straight to in_transit or on_shelf. The one step back is a release: the desk
+      // whose capture the server holds undid that scan, and the hold waits for a copy again.
+      if (isRelease(desk, master, next)) return onlyDeskFields(collection, master, next);
       if (from !== to && (isHoldEnded(from) || mergeHoldStates(from, to) !== to)) {
         return refuse(`A hold cannot move from ${from} to ${to}.`);
       }
@@ -97,7 +127,7 @@ export async function checkWrite(
     case 'checkins':
       if (next['library'] !== library)
         return refuse('A desk records check-ins of its own library only.');
-      return appendOnly(master, next);
+      return master ? voidOnly(master, next) : null;
     case 'crateScans': {
       const crate = await lookup('crates', String(next['crateId']));
       if (!crate) return refuse('That crate is not known to the server yet: push the crate first.');

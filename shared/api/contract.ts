@@ -4,6 +4,7 @@
 // main end in `satisfies DeskHandlers[capability]`, so the compiler checks them against this.
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import type { CheckinOutcome, CheckinRoute } from '../schemas/checkins.js';
+import type { DeskCollectionName } from '../schemas/collections.js';
 import type { CrateStatus } from '../schemas/crates.js';
 import type { HoldStatus } from '../schemas/holds.js';
 import type { NoteScope } from '../schemas/notes.js';
@@ -36,6 +37,28 @@ export const deskContract = {
   desk: {
     /** Which library this desk is, who is signed in, the app version. Offline: yes. */
     status: noArgs(),
+    /** Every member library this desk knows (for destination pickers), by code. Offline: yes. */
+    libraries: noArgs(),
+    /**
+     * Loads a demo consortium into this desk (sample libraries, items, holds and training
+     * notes; the same every time, so loading it again adds nothing) and makes this desk a
+     * desk of `libraryCode` (the first demo library if not given). For trying Carrel out and
+     * for training: it never talks to a server. Offline: yes. Errors: desk_enrolled (this desk
+     * belongs to a consortium server), library_unknown (not a demo library).
+     */
+    loadDemo: Type.Object({ libraryCode: Type.Optional(libraryCode) }, strict),
+    /**
+     * Sets a desk up on its own, without a consortium server: one library, named here. Items
+     * it does not know are routed by barcode prefix only (set aside when none matches).
+     * Offline: yes. Errors: desk_enrolled.
+     */
+    setUpStandalone: Type.Object(
+      {
+        libraryCode,
+        libraryName: Type.String({ minLength: 1, maxLength: 200, pattern: '\\S' }),
+      },
+      strict,
+    ),
   },
   staff: {
     /**
@@ -60,6 +83,14 @@ export const deskContract = {
      * barcode_wrong_length, barcode_bad_check_digit (nothing is recorded for those).
      */
     scan: Type.Object({ barcode: rawScan }, strict),
+    /**
+     * Undoes this desk's latest check-in (a wrong item scanned): the check-in is kept but
+     * marked void (exports leave it out), the item comes out of the open crate it was dropped
+     * into, and a hold it captured waits for a copy again. Only the latest check-in of this
+     * desk, within 10 minutes, and not once its crate was sealed. Offline: yes. Errors:
+     * not_signed_in, checkin_not_found, undo_not_latest, undo_too_late.
+     */
+    undo: Type.Object({ checkinId: id }, strict),
     /** The desk's latest check-ins, newest first. Offline: yes. */
     recent: Type.Object(
       { limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200 })) },
@@ -374,6 +405,10 @@ export interface CheckinAnswer {
     readonly expiresOn: string;
   };
   readonly warnings: readonly DeskWarning[];
+  /** Staff undid this check-in (it stays on record, void). */
+  readonly voided?: true;
+  /** This routing replaces that earlier check-in's (a hold capture lost to another desk). */
+  readonly rerouteOf?: string;
 }
 
 export interface CrateItemAnswer {
@@ -562,9 +597,14 @@ export interface SyncEnrolment {
 
 /** What each method answers. Must list exactly the methods of `deskContract`. */
 export interface DeskAnswers {
-  desk: { status: DeskStatus };
+  desk: {
+    status: DeskStatus;
+    libraries: LibraryRef[];
+    loadDemo: DeskStatus;
+    setUpStandalone: DeskStatus;
+  };
   staff: { signIn: StaffSession; signOut: null };
-  checkin: { scan: CheckinAnswer; recent: CheckinAnswer[] };
+  checkin: { scan: CheckinAnswer; undo: CheckinAnswer; recent: CheckinAnswer[] };
   crates: {
     open: CrateSummary;
     list: CrateSummary[];
@@ -655,12 +695,31 @@ export interface DeskEvents {
   'crates.changed': CrateSummary;
   /** The desk's sync status changed (state, error, pending count, last success, offset). */
   'sync.status': SyncStatus;
+  /**
+   * Documents of these collections changed here (a desk action or a sync pull): lists on
+   * screen that read them are out of date. Sent at most a few times a second.
+   */
+  'data.changed': { collections: DeskCollectionName[] };
+  /**
+   * Sync showed that a hold this desk captured an item for was filled first by another copy
+   * elsewhere (the earlier capture wins). The item was routed again: `checkin` is its new
+   * routing (`rerouteOf` names the check-in it replaces), to show staff at once. Without
+   * `checkin` the item had already left in a sealed crate: the library it reaches routes it.
+   */
+  'holds.captureLost': {
+    holdId: string;
+    barcode: string;
+    title?: string;
+    checkin?: CheckinAnswer;
+  };
 }
 
 export const deskEventNames = [
   'checkin.recorded',
   'crates.changed',
   'sync.status',
+  'data.changed',
+  'holds.captureLost',
 ] as const satisfies readonly (keyof DeskEvents)[];
 export type DeskEventName = keyof DeskEvents;
 

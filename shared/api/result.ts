@@ -53,6 +53,13 @@ export const deskErrorCodes = [
    * down) or answered something the desk cannot read. Nothing was changed at the desk.
    */
   'server_unreachable',
+  /** The desk belongs to a consortium server: demo data or standalone setup would mix in. */
+  'desk_enrolled',
+  'checkin_not_found',
+  /** Undo: only the desk's latest check-in can be undone. */
+  'undo_not_latest',
+  /** Undo: the check-in is more than 10 minutes old, or its crate was sealed since. */
+  'undo_too_late',
   /** Something failed that staff cannot fix; the desk's log has the detail. */
   'internal',
 ] as const;

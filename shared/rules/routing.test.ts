@@ -262,6 +262,43 @@ describe('routeCheckin', () => {
       facts({ lastCheckinHereAt: '2026-11-23T15:29:00.000Z' }),
       { route: 'reshelve' },
     ],
+    [
+      'unknown here, but captured elsewhere for a hold picked up here: hold shelf',
+      facts({
+        item: undefined,
+        barcode: '33908000000017',
+        expectedInTransit: true,
+        holds: [
+          hold('h9', {
+            pickupLibrary: 'MAIN',
+            status: 'in_transit',
+            capturedItemBarcode: '33908000000017',
+          }),
+        ],
+      }),
+      {
+        route: 'hold_here',
+        holdId: 'h9',
+        destination: 'MAIN',
+        shelfExpiresOn: '2026-11-30',
+        transitReceived: true,
+      },
+    ],
+    [
+      'unknown here, a hold captured with another copy: home by prefix',
+      facts({
+        item: undefined,
+        barcode: '33908000000017',
+        holds: [
+          hold('h9', {
+            pickupLibrary: 'MAIN',
+            status: 'in_transit',
+            capturedItemBarcode: '33908000000025',
+          }),
+        ],
+      }),
+      { route: 'return_home', destination: 'EAST' },
+    ],
   ];
 
   it.each(cases)('%s', (_name, input, expected) => {

@@ -143,6 +143,22 @@ export function eligibleHolds(
   });
 }
 
+/** An item taken by `hold`: on the shelf here, or on to the pickup library. */
+function holdRoute(hold: HoldFacts, facts: RoutingFacts): RoutingOutcome {
+  const received = facts.expectedInTransit ? { transitReceived: true } : {};
+  const here = facts.libraries.get(facts.here);
+  if (hold.pickupLibrary === facts.here && here) {
+    return {
+      route: 'hold_here',
+      holdId: hold.id,
+      destination: facts.here,
+      shelfExpiresOn: shelfExpiry(facts.scannedAt, here),
+      ...received,
+    };
+  }
+  return { route: 'hold_transit', holdId: hold.id, destination: hold.pickupLibrary, ...received };
+}
+
 /** Whether an item owned elsewhere may stay here instead of going home. */
 function floatsHere(item: ItemFacts, facts: RoutingFacts): boolean {
   if (item.floating) return true;
@@ -180,6 +196,14 @@ export function routeCheckin(
 
   const item = facts.item;
   if (!item) {
+    // An item this desk has no record of may still be one captured elsewhere for a hold
+    // picked up here, arriving (its record stays with its owner): it goes on the shelf.
+    const captured = facts.holds.find(
+      (hold) =>
+        (hold.status === 'captured' || hold.status === 'in_transit') &&
+        hold.capturedItemBarcode === facts.barcode,
+    );
+    if (captured) return holdRoute(captured, facts);
     const owner = ownerByPrefix(facts.barcode, [...facts.libraries.values()]);
     if (owner === undefined) return setAside('unknown_barcode');
     return owner === facts.here
@@ -210,18 +234,7 @@ export function routeCheckin(
       hold.capturedItemBarcode === item.barcode,
   );
   const [hold] = travellingFor ? [travellingFor] : eligibleHolds(item, facts.holds, here);
-  if (hold) {
-    if (hold.pickupLibrary === facts.here && here) {
-      return {
-        route: 'hold_here',
-        holdId: hold.id,
-        destination: facts.here,
-        shelfExpiresOn: shelfExpiry(facts.scannedAt, here),
-        ...received,
-      };
-    }
-    return { route: 'hold_transit', holdId: hold.id, destination: hold.pickupLibrary, ...received };
-  }
+  if (hold) return holdRoute(hold, facts);
 
   if (item.location === facts.here) return { route: 'reshelve', ...received };
   if (floatsHere(item, facts)) return { route: 'float_here', destination: facts.here, ...received };

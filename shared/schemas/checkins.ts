@@ -1,6 +1,9 @@
 // One row per check-in scan, append-only: a row is written once, by the desk that scanned,
-// and never changed (every field is `final`), so this collection never conflicts. `deskId`
-// is therefore the scanning desk.
+// and never changed (every field but `voidedAt` is `final`), so this collection never
+// conflicts. `deskId` is therefore the scanning desk. The one later change is staff undoing
+// their last scan, which sets `voidedAt` on the row, once, at the desk that wrote it.
+//
+// Version 1 added `clockOffsetMs`, `voidedAt` and `rerouteOf` (checkins.v0.ts is version 0).
 import type { RxJsonSchema } from 'rxdb';
 import type { DocumentOf } from './fields.js';
 import {
@@ -44,7 +47,7 @@ export const setAsideReasons = [
 const checkinsSchemaLiteral = {
   title: 'checkins',
   description: 'One row per check-in scan with the routing answer given at the desk.',
-  version: 0,
+  version: 1,
   primaryKey: 'id',
   type: 'object',
   additionalProperties: false,
@@ -79,7 +82,27 @@ const checkinsSchemaLiteral = {
       },
       required: ['route'],
     },
-    updatedAt: { ...stampFields.updatedAt, final: true },
+    clockOffsetMs: {
+      description:
+        "The server's clock minus the desk's (ms) as last measured when the scan was made: " +
+        'a scan time read off a desk clock that was wrong can be corrected on the server.',
+      type: 'integer',
+      minimum: -1e12,
+      maximum: 1e12,
+      final: true,
+    },
+    rerouteOf: {
+      ...ulidField,
+      description:
+        'Not a scan: the item was routed again because sync showed that the hold this ' +
+        'earlier check-in captured it for had been filled by another copy first.',
+      final: true,
+    },
+    voidedAt: {
+      ...instantField,
+      description: 'Staff undid this check-in (their last scan) at this time.',
+    },
+    updatedAt: stampFields.updatedAt,
     deskId: { ...stampFields.deskId, final: true },
   },
   required: ['id', 'barcode', 'library', 'staff', 'scannedAt', 'outcome', ...stampRequired],

@@ -13,5 +13,6 @@ export * from './note-revisions.js';
 export * from './notes.js';
 export * from './validate.js';
 // Past versions, kept for migrations and their tests only: nothing writes these shapes.
+export * from './checkins.v0.js';
 export * from './notes.v0.js';
 export * from './notes.v1.js';

@@ -2,6 +2,7 @@ import { checkSchema } from 'rxdb/plugins/dev-mode';
 import type { RxJsonSchema } from 'rxdb';
 import { describe, expect, it } from 'vitest';
 import {
+  checkinsSchemaV0,
   collectionSchemas,
   compileDocumentValidator,
   createDocumentValidator,
@@ -58,7 +59,7 @@ const expected: Record<DeskCollectionName, { primaryKey: string; version: number
   libraries: { primaryKey: 'code', version: 0 },
   items: { primaryKey: 'barcode', version: 0 },
   holds: { primaryKey: 'id', version: 0 },
-  checkins: { primaryKey: 'id', version: 0 },
+  checkins: { primaryKey: 'id', version: 1 },
   crates: { primaryKey: 'id', version: 0 },
   crateScans: { primaryKey: 'id', version: 0 },
   notes: { primaryKey: 'id', version: 2 },
@@ -85,8 +86,8 @@ const pinnedSchemaHashes: Record<DeskCollectionName, { version: number; sha256: 
     sha256: '812a11f91e9b90780561593344836d96a1a675285614da85151e17aed086cd1a',
   },
   checkins: {
-    version: 0,
-    sha256: 'ffbe8518272053f3f51629965a25cf569294f89bfda57f15aec68e494fdecac8',
+    version: 1,
+    sha256: '52b1095ee47b1245f72c36e7b95ec5f8ff1d3dbe53289b5a039233e18da1a680',
   },
   crates: {
     version: 0,
@@ -323,5 +324,25 @@ describe('the noteRevisions schema', () => {
     const note = { ...sampleDocuments.notes, conflictOf: '01JP9ZTJA87S9FZ0CF48FFAD7Z' };
     expect(validate(note)).toBe(true);
     expect(validate({ ...note, conflictOf: 'not-a-note' })).toBe(false);
+  });
+});
+
+describe('the frozen checkins v0 schema', () => {
+  it("passes RxDB's dev-mode schema check and is exactly what desks stored at version 0", async () => {
+    expect(() => checkSchema(checkinsSchemaV0 as RxJsonSchema<unknown>)).not.toThrow();
+    expect({
+      version: checkinsSchemaV0.version,
+      sha256: await sha256(canonicalJson(checkinsSchemaV0)),
+    }).toEqual({
+      // The hash pinned for checkins while version 0 was current.
+      version: 0,
+      sha256: 'ffbe8518272053f3f51629965a25cf569294f89bfda57f15aec68e494fdecac8',
+    });
+  });
+
+  it('its documents stay valid under the current schema', () => {
+    const sample = sampleDocuments.checkins;
+    expect(compileDocumentValidator(checkinsSchemaV0)(sample)).toBe(true);
+    expect(createDocumentValidator('checkins')(sample)).toBe(true);
   });
 });

@@ -193,4 +193,68 @@ describe('the consortium server', () => {
     });
     expect(own).toMatchObject({ status: 200, body: { conflicts: [] } });
   });
+
+  it('lets the scanning desk void its check-in once, and nothing else change it', async () => {
+    const recorded = {
+      id: '01JS0000000000000000000002',
+      barcode: mainItem,
+      library: 'MAIN',
+      staff: 'AB',
+      scannedAt: T0,
+      outcome: { route: 'reshelve' },
+      updatedAt: T0,
+      deskId: deskId('MAIN'),
+      _deleted: false,
+    };
+    const push = (assumed: unknown, next: unknown) =>
+      call<PushResponse & { error?: { code: string } }>(
+        'POST',
+        '/v1/sync/checkins/push',
+        token('MAIN'),
+        { rows: [{ assumedMasterState: assumed, newDocumentState: next }] },
+      );
+    expect((await push(null, recorded)).status).toBe(200);
+    const voided = { ...recorded, voidedAt: T0, updatedAt: T0 };
+    expect(await push(recorded, voided)).toMatchObject({ status: 200, body: { conflicts: [] } });
+    // Voided stays voided; no other field changes.
+    const unvoided: Record<string, unknown> = { ...voided };
+    delete unvoided['voidedAt'];
+    expect((await push(voided, unvoided)).status).toBe(403);
+    expect((await push(voided, { ...voided, staff: 'ZZ' })).status).toBe(403);
+  });
+
+  it('lets the desk whose capture the server holds release it, and no other desk', async () => {
+    const captured = {
+      ...waiting,
+      status: 'in_transit',
+      capturedAt: T0,
+      capturedItemBarcode: mainItem,
+      updatedAt: T0,
+      deskId: deskId('MAIN'),
+      _deleted: false,
+    };
+    const push = (library: string, assumed: unknown, next: unknown) =>
+      call<PushResponse>('POST', '/v1/sync/holds/push', token(library), {
+        rows: [{ assumedMasterState: assumed, newDocumentState: next }],
+      });
+    const [current] = (
+      await call<PullResponse>('GET', '/v1/sync/holds/pull?limit=100', token('MAIN'))
+    ).body.documents.filter((doc: WireDocument) => doc['id'] === waiting.id);
+    expect(current).toBeDefined();
+    expect(await push('MAIN', current, captured)).toMatchObject({
+      status: 200,
+      body: { conflicts: [] },
+    });
+    const releasedFields: Record<string, unknown> = { ...captured };
+    delete releasedFields['capturedAt'];
+    delete releasedFields['capturedItemBarcode'];
+    // EAST (the pickup library) may move the hold, but not take back MAIN's capture.
+    const byEast = { ...releasedFields, status: 'pending', deskId: deskId('EAST') };
+    expect((await push('EAST', captured, byEast)).status).toBe(403);
+    const released = { ...releasedFields, status: 'pending' };
+    expect(await push('MAIN', captured, released)).toMatchObject({
+      status: 200,
+      body: { conflicts: [] },
+    });
+  });
 });

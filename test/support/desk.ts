@@ -86,6 +86,8 @@ export interface TestDesk {
   readonly ctx: DeskContext;
   readonly api: DeskHandlers;
   readonly events: { name: DeskEventName; payload: DeskEvents[DeskEventName] }[];
+  /** The `data.changed` events, apart: they follow writes on a short timer. */
+  readonly changes: DeskEvents['data.changed'][];
   readonly dataDir: string;
   /** Moves the desk's clock on. */
   advance(ms: number): void;
@@ -108,12 +110,19 @@ export async function openTestDesk(options: {
   const settings = { ...loadDeskSettings(dataDir), libraryCode: options.library };
   saveDeskSettings(dataDir, settings);
   const events: TestDesk['events'] = [];
+  const changes: DeskEvents['data.changed'][] = [];
   const ctx = createDeskContext({
     store,
     version: '0.0.0-test',
     settings,
     saveSettings: (next) => saveDeskSettings(dataDir, next),
-    events: { emit: (name, payload) => events.push({ name, payload }) },
+    events: {
+      // `data.changed` comes on a timer after writes; tests of it read `changes`.
+      emit: (name, payload) =>
+        name === 'data.changed'
+          ? changes.push(payload as DeskEvents['data.changed'])
+          : events.push({ name, payload }),
+    },
     now: () => new Date(clock),
   });
   if (options.libraries ?? consortium) {
@@ -130,6 +139,7 @@ export async function openTestDesk(options: {
     ctx,
     api,
     events,
+    changes,
     dataDir,
     advance: (ms) => {
       clock += ms;

@@ -295,15 +295,15 @@ describe.skipIf(!existsSync('server/app.ts'))('two desks and the consortium serv
       const received = value(
         await east.client.crates.receiveItem({ crateId: crate!.crateId, barcode: wanted }),
       );
-      // TODO(#4): EAST should put the item on its hold shelf (route hold_here), but the server
-      // does not yet replicate MAIN's item record to EAST (items reach only their owner and
-      // location, not the libraries of their holds and crates), so EAST, not knowing the
-      // item, sends it home by prefix. Asserted as it is today so the gap stays visible.
+      // EAST has no record of MAIN's item (items reach their owner and location), but it
+      // holds the hold the item was captured for: the item goes on EAST's hold shelf.
       expect(received.checkin.outcome).toMatchObject({
-        route: 'return_home',
-        destination: 'MAIN',
+        route: 'hold_here',
+        destination: 'EAST',
+        holdId: waiting.id,
+        transitReceived: true,
       });
-      void waiting;
+      expect(received.checkin.holdSlip?.holdId).toBe(waiting.id);
       await syncUntil(east, inSync, 'EAST desk pushing the receipt');
       await syncUntil(
         main,

@@ -4,6 +4,7 @@
 // version N has strategies 1..N here; the test in index.test.ts holds that to be true.
 import type { MigrationStrategies } from 'rxdb';
 import type { DeskCollectionName } from '../../../shared/index.js';
+import { migrateCheckinToV1 } from './checkins-001-undo-offset.js';
 import { migrateNoteToV1 } from './notes-001-tag-list.js';
 import { migrateNoteToV2 } from './notes-002-conflict-of.js';
 
@@ -11,7 +12,9 @@ export const migrationStrategies: { readonly [Name in DeskCollectionName]: Migra
   libraries: {},
   items: {},
   holds: {},
-  checkins: {},
+  checkins: {
+    1: migrateCheckinToV1,
+  },
   crates: {},
   crateScans: {},
   notes: {

@@ -1,0 +1,2 @@
+export { knownLibraries, loadDemo, setUpStandalone } from './setup-service.js';
+export { demoConsortium, demoLibraryCodes } from './demo-consortium.js';
