@@ -218,14 +218,15 @@ export async function startConsortiumServer(
     async (request) => {
       requireAdmin(request.headers.authorization);
       await importInto(store, request.params.collection, request.body.documents);
-      streams.changed(
-        request.params.collection,
-        (await store.latest(request.params.collection)).seq,
-      );
       return { imported: request.body.documents.length };
     },
   );
 
+  // Every commit, whoever made it (a desk's push, an import), wakes the streams of the
+  // libraries it concerns.
+  const stopStreaming = store.onCommit((change) =>
+    streams.changed(change.collection, change.checkpoint.seq, change.libraries),
+  );
   registerSyncRoutes(app, { store, registry, streams });
 
   const address = await app.listen({ host: options.host ?? '127.0.0.1', port: options.port ?? 0 });
@@ -237,9 +238,9 @@ export async function startConsortiumServer(
       Promise.resolve(registry.createEnrolmentCode(library, role, ENROLMENT_TTL_MS)),
     async importDocuments(collection, docs) {
       await importInto(store, collection, docs);
-      streams.changed(collection, (await store.latest(collection)).seq);
     },
     async close() {
+      stopStreaming();
       streams.closeAll();
       await app.close();
       registry.close();

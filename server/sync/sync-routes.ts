@@ -14,8 +14,11 @@ import {
   type WireDocument,
 } from '../../shared/index.js';
 import type { DeskRegistry, EnrolledDesk } from '../store/desk-registry.js';
-import type { ReplicationStore } from '../store/index.js';
+import { EVERY_LIBRARY, type ReplicationStore } from '../store/index.js';
 import { checkWrite } from './write-rules.js';
+
+const isReplicated = (name: string): name is DeskCollectionName =>
+  (replicatedCollections as readonly string[]).includes(name);
 
 export class HttpError extends Error {
   constructor(
@@ -55,10 +58,18 @@ export class StreamHub {
     return () => this.streams.delete(entry);
   }
 
-  /** Tells every connected desk to pull `collection` (a desk out of scope pulls nothing). */
-  changed(collection: DeskCollectionName, seq: number): void {
+  /**
+   * Tells the connected desks of `libraries` (`'*'`: every desk) to pull `collection`; a
+   * desk whose library saw nothing change is not woken (a consortium of hundreds of desks
+   * would otherwise pull after every scan anywhere).
+   */
+  changed(collection: string, seq: number, libraries: readonly string[] = [EVERY_LIBRARY]): void {
+    if (!isReplicated(collection)) return;
     const message: StreamMessage = { type: 'changed', collection, checkpoint: { seq } };
-    for (const { reply } of this.streams) send(reply, message);
+    const everyone = libraries.includes(EVERY_LIBRARY);
+    for (const { desk, reply } of this.streams) {
+      if (everyone || libraries.includes(desk.library)) send(reply, message);
+    }
   }
 
   closeAll(): void {
@@ -184,7 +195,7 @@ export function registerSyncRoutes(
         deskId: desk.deskId,
         library: desk.library,
       });
-      streams.changed(collection, (await store.latest(collection)).seq);
+      // The store's commit feed tells the streams (app.ts), each desk about its own library.
       return { conflicts: result.conflicts };
     },
   );

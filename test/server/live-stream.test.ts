@@ -1,0 +1,133 @@
+// The live stream wakes the desks of the libraries a commit concerns, and only those: a real
+// server on loopback, real SSE connections, real pushes and imports.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startConsortiumServer, type ConsortiumServer } from '../../server/app.js';
+import type { StreamMessage } from '../../shared/index.js';
+import { consortium, hold, T0 } from '../support/desk.js';
+
+let dir: string;
+let server: ConsortiumServer;
+const desks: Record<string, { deskId: string; token: string }> = {};
+
+/** One desk's stream: its messages in order, and a way to wait for the next. */
+class Stream {
+  private readonly messages: StreamMessage[] = [];
+  private waiting: ((message: StreamMessage) => void) | undefined;
+  private readonly abort = new AbortController();
+
+  async open(token: string): Promise<void> {
+    const response = await fetch(`${server.url}/v1/sync/stream`, {
+      headers: { authorization: `Bearer ${token}` },
+      signal: this.abort.signal,
+    });
+    const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
+    let buffer = '';
+    void (async () => {
+      for (;;) {
+        const { value, done } = await reader.read().catch(() => ({ value: '', done: true }));
+        if (done) return;
+        buffer += value;
+        let end: number;
+        while ((end = buffer.indexOf('\n\n')) >= 0) {
+          const event = buffer.slice(0, end);
+          buffer = buffer.slice(end + 2);
+          const data = /^data: (.*)$/m.exec(event)?.[1];
+          if (data === undefined) continue;
+          const message = JSON.parse(data) as StreamMessage;
+          if (this.waiting) {
+            const resolve = this.waiting;
+            this.waiting = undefined;
+            resolve(message);
+          } else this.messages.push(message);
+        }
+      }
+    })();
+  }
+
+  next(): Promise<StreamMessage> {
+    const queued = this.messages.shift();
+    if (queued) return Promise.resolve(queued);
+    return new Promise((resolve) => (this.waiting = resolve));
+  }
+
+  close(): void {
+    this.abort.abort();
+  }
+}
+
+const streams: Record<string, Stream> = {};
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'carrel-stream-'));
+  server = await startConsortiumServer({ dataDir: dir });
+  await server.importDocuments('libraries', consortium);
+  for (const library of ['MAIN', 'EAST', 'WEST']) {
+    const code = await server.createEnrolmentCode(library);
+    const response = await fetch(`${server.url}/v1/enrol`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ code, deskName: `${library} desk` }),
+    });
+    desks[library] = (await response.json()) as { deskId: string; token: string };
+    const stream = new Stream();
+    await stream.open(desks[library].token);
+    expect(await stream.next()).toEqual({ type: 'RESYNC' });
+    streams[library] = stream;
+  }
+});
+afterAll(async () => {
+  for (const stream of Object.values(streams)) stream.close();
+  await server.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('the live stream', () => {
+  it('tells only the libraries a change concerns, and every desk what concerns all', async () => {
+    // A check-in of MAIN concerns MAIN only.
+    const pushed = await fetch(`${server.url}/v1/sync/checkins/push`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${desks['MAIN']!.token}`,
+        'content-type': 'application/json',
+      },
+      body: JSON.stringify({
+        rows: [
+          {
+            assumedMasterState: null,
+            newDocumentState: {
+              id: '01JS0000000000000000000077',
+              barcode: '33907000000017',
+              library: 'MAIN',
+              staff: 'AB',
+              scannedAt: T0,
+              outcome: { route: 'reshelve' },
+              updatedAt: T0,
+              deskId: desks['MAIN']!.deskId,
+              _deleted: false,
+            },
+          },
+        ],
+      }),
+    });
+    expect(pushed.status).toBe(200);
+    expect(await streams['MAIN']!.next()).toMatchObject({
+      type: 'changed',
+      collection: 'checkins',
+    });
+
+    // A hold picked up at EAST and pulled at MAIN concerns those two.
+    await server.importDocuments('holds', [hold('bib-1', 'EAST', { pullLibrary: 'MAIN' })]);
+    expect(await streams['MAIN']!.next()).toMatchObject({ collection: 'holds' });
+    expect(await streams['EAST']!.next()).toMatchObject({ collection: 'holds' });
+
+    // Libraries concern everyone. Streams deliver in order, so WEST's first message being
+    // this one proves it was told of neither change above, and EAST not of MAIN's check-in.
+    await server.importDocuments('libraries', [{ ...consortium[0]!, name: 'Main Street' }]);
+    for (const library of ['MAIN', 'EAST', 'WEST']) {
+      expect(await streams[library]!.next()).toMatchObject({ collection: 'libraries' });
+    }
+  });
+});
