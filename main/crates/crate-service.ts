@@ -153,10 +153,13 @@ async function openCrateTo(
   here: Library,
   destination: string,
 ): Promise<{ crate: Crate; opened: boolean }> {
+  // Through the (destination, status) index: this desk holds at most a crate or two open to
+  // one destination, but an open crate to each of dozens of libraries.
   const [existing] = await ctx.store.data.find('crates', {
-    selector: { origin: here.code, status: 'open', destination },
+    selector: { destination, status: 'open', origin: here.code },
     sort: [{ openedAt: 'asc' }],
     limit: 1,
+    index: ['_deleted', 'destination', 'status'],
   });
   if (existing) return { crate: existing, opened: false };
   const id = ctx.newId();
