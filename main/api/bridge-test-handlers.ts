@@ -14,7 +14,12 @@ export const handlersNotUnderTest = {
     setUpStandalone: notUnderTest,
   },
   staff: { signIn: notUnderTest, signOut: notUnderTest },
-  checkin: { scan: notUnderTest, undo: notUnderTest, recent: notUnderTest },
+  checkin: {
+    scan: notUnderTest,
+    undo: notUnderTest,
+    transitSlip: notUnderTest,
+    recent: notUnderTest,
+  },
   crates: {
     open: notUnderTest,
     list: notUnderTest,

@@ -30,7 +30,7 @@ import {
   tickOff,
 } from '../crates/index.js';
 import { checkinsCsv, kocFile } from '../exports/index.js';
-import { clearShelf, holdShelf, holdSlipPdf, pullList } from '../holds/index.js';
+import { clearShelf, holdShelf, holdSlipPdf, pullList, transitSlipPdf } from '../holds/index.js';
 import { notesHandlers } from '../notes/index.js';
 import { checkinsByDay, crateTraffic, waiting } from '../reports/index.js';
 import { knownLibraries, loadDemo, setUpStandalone } from '../setup/index.js';
@@ -132,6 +132,37 @@ export function createDeskHandlers(
     checkin: {
       scan: (args) => checkIn(ctx, args),
       undo: (args) => undoCheckin(ctx, args),
+      transitSlip: async ({ checkinId }) => {
+        const here = await deskLibrary(ctx);
+        if (!here) return fail('desk_not_set_up', NOT_SET_UP);
+        const checkin = await ctx.store.data.get('checkins', checkinId);
+        const { route, destination } = checkin?.outcome ?? {};
+        if (
+          !checkin ||
+          checkin.library !== here.code ||
+          (route !== 'hold_transit' && route !== 'return_home') ||
+          destination === undefined
+        ) {
+          return fail('checkin_not_found', 'No check-in here sent that item to another library.');
+        }
+        const libraries = await ctx.libraries();
+        const to = libraries.get(destination);
+        const item = await ctx.store.data.get('items', checkin.barcode);
+        const pdf = await transitSlipPdf({
+          destination: {
+            code: destination,
+            name: to?.name ?? destination,
+            ...(to?.courierStop === undefined ? {} : { courierStop: to.courierStop }),
+          },
+          itemBarcode: checkin.barcode,
+          title: item?.title ?? '(not in the local catalogue)',
+          reason: route === 'hold_transit' ? 'hold' : 'return',
+          sentAt: checkin.scannedAt,
+          timeZone: here.timeZone,
+          origin: { code: here.code, name: here.name },
+        });
+        return ok(document(`transit-slip-${checkin.barcode}.pdf`, 'application/pdf', pdf));
+      },
       recent: (args) => recentCheckins(ctx, args),
     } satisfies DeskHandlers['checkin'],
 

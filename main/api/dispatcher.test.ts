@@ -197,6 +197,9 @@ describe('createDispatcher: running the handler', () => {
       undo() {
         return fail('internal', 'not under test');
       }
+      transitSlip() {
+        return fail('internal', 'not under test');
+      }
       recent() {
         return fail('internal', 'not under test');
       }

@@ -91,6 +91,13 @@ export const deskContract = {
      * not_signed_in, checkin_not_found, undo_not_latest, undo_too_late.
      */
     undo: Type.Object({ checkinId: id }, strict),
+    /**
+     * The transit slip of a check-in that sent the item away (hold_transit, return_home), as
+     * PDF for the receipt printer: destination code and name in large type, courier stop,
+     * item, sender; nothing about a patron. Offline: yes. Errors: checkin_not_found (also for
+     * a check-in that kept the item here).
+     */
+    transitSlip: Type.Object({ checkinId: id }, strict),
     /** The desk's latest check-ins, newest first. Offline: yes. */
     recent: Type.Object(
       { limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200 })) },
@@ -604,7 +611,12 @@ export interface DeskAnswers {
     setUpStandalone: DeskStatus;
   };
   staff: { signIn: StaffSession; signOut: null };
-  checkin: { scan: CheckinAnswer; undo: CheckinAnswer; recent: CheckinAnswer[] };
+  checkin: {
+    scan: CheckinAnswer;
+    undo: CheckinAnswer;
+    transitSlip: DeskDocument;
+    recent: CheckinAnswer[];
+  };
   crates: {
     open: CrateSummary;
     list: CrateSummary[];

@@ -1,5 +1,6 @@
 // Check-in through the desk API (the handlers the bridges serve), on a real SQLite store.
 import { afterEach, describe, expect, it } from 'vitest';
+import { pdfPageTexts } from '../../main/testing/index.js';
 import { hold, item, itemBarcode, openTestDesk, type TestDesk } from '../support/desk.js';
 
 const mainItem = itemBarcode('33907', 1);
@@ -206,5 +207,35 @@ describe('checking items in', () => {
       [eastItem, 'return_home'],
       [mainItem, 'reshelve'],
     ]);
+  });
+});
+
+describe('the transit slip', () => {
+  it('prints where a sent item goes, and nothing about a patron', async () => {
+    const waiting = hold(`bib-${eastItem.slice(-6)}`, 'WEST', { shelfName: 'SMITH-4821' });
+    desk = await openTestDesk({
+      library: 'MAIN',
+      items: [item(eastItem, 'EAST'), item(mainItem, 'MAIN')],
+      holds: [waiting],
+    });
+    const sent = await desk.api.checkin.scan({ barcode: eastItem });
+    if (!sent.ok) throw new Error(sent.error.message);
+    expect(sent.value.outcome.route).toBe('hold_transit');
+    const slip = await desk.api.checkin.transitSlip({ checkinId: sent.value.checkinId });
+    if (!slip.ok) throw new Error(slip.error.message);
+    const [text] = pdfPageTexts(Buffer.from(slip.value.base64, 'base64'));
+    expect(text).toContain('SEND TO');
+    expect(text).toContain('WEST');
+    expect(text).toContain('For a hold at the destination');
+    expect(text).toContain(eastItem);
+    expect(text).not.toContain('SMITH-4821');
+
+    desk.advance(20_000);
+    const kept = await desk.api.checkin.scan({ barcode: mainItem });
+    if (!kept.ok) throw new Error(kept.error.message);
+    expect(await desk.api.checkin.transitSlip({ checkinId: kept.value.checkinId })).toMatchObject({
+      ok: false,
+      error: { code: 'checkin_not_found' },
+    });
   });
 });
