@@ -13,6 +13,7 @@ import {
   type DeskCollectionName,
   type EnrolResponse,
 } from '../shared/index.js';
+import { adminRoutes } from './admin/index.js';
 import { openDeskRegistry, type DeskRegistry, type DeskRole } from './store/desk-registry.js';
 import {
   domainCollections,
@@ -228,6 +229,7 @@ export async function startConsortiumServer(
     streams.changed(change.collection, change.checkpoint.seq, change.libraries),
   );
   registerSyncRoutes(app, { store, registry, streams });
+  await app.register(adminRoutes, { store, registry, requireAdmin });
 
   const address = await app.listen({ host: options.host ?? '127.0.0.1', port: options.port ?? 0 });
   return {

@@ -1,5 +1,5 @@
-// The Koha offline circulation file (.koc), version 1.0, with the desk's offline check-ins as
-// `return` lines, for a Koha library to upload when its link is back.
+// The Koha offline circulation file (.koc), version 1.0, with check-ins as `return` lines: a
+// desk's offline check-ins, or one library's check-ins exported by the consortium server.
 //
 // What Koha's reader (offline_circ/enqueue_koc.pl and process_koc.pl, parse_header_line and
 // parse_command_line) does with the file, and so what this writer must keep to:
@@ -21,7 +21,7 @@
 // - The time is read as the Koha server's local time, which is the library's: lines carry the
 //   library's wall-clock time, ordered by the instant they happened (in the hour a fall-back
 //   repeats, wall-clock order would differ).
-import { inTimeOrder, localTime } from '../documents/index.js';
+import { inTimeOrder, localTime } from './local-time.js';
 
 export interface KocInput {
   /** Carrel's version, written to the header's `GeneratorVersion`. */

@@ -1,8 +1,9 @@
 // Check-ins as CSV, for a library's own records and the consortium's counts. Each scan carries
 // its time twice: the library's wall-clock time for people reading it, and UTC, which stays
 // unambiguous in the hour a fall-back repeats.
-import type { CheckinRoute, SetAsideReason } from '../../shared/schemas/index.js';
-import { csvText, inTimeOrder, instantMs, localTime } from '../documents/index.js';
+import type { Checkin, CheckinRoute, SetAsideReason } from '../schemas/index.js';
+import { csvText } from './csv.js';
+import { inTimeOrder, instantMs, localTime } from './local-time.js';
 
 export interface CheckinsCsvRow {
   barcode: string;
@@ -56,4 +57,18 @@ export function checkinsCsv(input: CheckinsCsvInput): string {
     ];
   });
   return csvText(checkinsCsvHeader, rows);
+}
+
+/** The CSV row of a stored check-in (the columns above, taken from the document). */
+export function checkinsCsvRow(checkin: Checkin): CheckinsCsvRow {
+  const { destination, reason } = checkin.outcome;
+  return {
+    barcode: checkin.barcode,
+    scannedAt: checkin.scannedAt,
+    library: checkin.library,
+    staff: checkin.staff,
+    route: checkin.outcome.route,
+    ...(destination === undefined ? {} : { destination }),
+    ...(reason === undefined ? {} : { reason }),
+  };
 }
