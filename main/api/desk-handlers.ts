@@ -10,6 +10,7 @@ import {
   type DeskDocument,
   type DeskHandlers,
   type DeskResult,
+  type Checkin,
   type Library,
   type ReceiveItemAnswer,
 } from '../../shared/index.js';
@@ -29,7 +30,7 @@ import {
   sealCrate,
   tickOff,
 } from '../crates/index.js';
-import { checkinsCsv, kocFile } from '../exports/index.js';
+import { checkinsCsv, checkinsCsvRow, kocFile, onServerClock } from '../exports/index.js';
 import { clearShelf, holdShelf, holdSlipPdf, pullList, transitSlipPdf } from '../holds/index.js';
 import { notesHandlers } from '../notes/index.js';
 import { checkinsByDay, crateTraffic, waiting } from '../reports/index.js';
@@ -77,19 +78,28 @@ async function sealedCrateDocuments(ctx: DeskContext, crateId: string) {
 }
 
 /** Check-ins of this library whose local day lies in [from, to]. */
-async function checkinsInRange(ctx: DeskContext, here: Library, from: string, to: string) {
-  // Local days are at most 14 hours off UTC: read a day more on each side, then filter.
-  const lower = new Date(Date.parse(`${from}T00:00:00.000Z`) - 86_400_000).toISOString();
-  const upper = new Date(Date.parse(`${to}T00:00:00.000Z`) + 2 * 86_400_000).toISOString();
-  const docs = await ctx.store.db.checkins
-    .find({ selector: { scannedAt: { $gte: lower, $lt: upper }, library: here.code } })
-    .exec();
-  // An undone scan and a re-routing after sync are not check-ins an ILS should see.
-  return docs.filter((doc) => {
-    if (doc.voidedAt !== undefined || doc.rerouteOf !== undefined) return false;
-    const day = localDay(doc.scannedAt, here.timeZone);
-    return day >= from && day <= to;
+async function checkinsInRange(
+  ctx: DeskContext,
+  here: Library,
+  from: string,
+  to: string,
+): Promise<Checkin[]> {
+  // Local days are at most 14 hours off UTC, a wrong desk clock corrected (onServerClock) at
+  // most a day more: read two days more on each side, then filter.
+  const lower = new Date(Date.parse(`${from}T00:00:00.000Z`) - 2 * 86_400_000).toISOString();
+  const upper = new Date(Date.parse(`${to}T00:00:00.000Z`) + 3 * 86_400_000).toISOString();
+  const docs = await ctx.store.data.find('checkins', {
+    selector: { scannedAt: { $gte: lower, $lt: upper }, library: here.code },
   });
+  // An undone scan and a re-routing after sync are not check-ins an ILS should see; a scan
+  // made on a clock that was plainly wrong is dated by the server's.
+  return docs
+    .filter((doc) => doc.voidedAt === undefined && doc.rerouteOf === undefined)
+    .map((doc) => onServerClock(doc))
+    .filter((doc) => {
+      const day = localDay(doc.scannedAt, here.timeZone);
+      return day >= from && day <= to;
+    });
 }
 
 async function exportRange(
@@ -275,20 +285,7 @@ export function createDeskHandlers(
         const range = await exportRange(ctx, args);
         if (!range.ok) return range;
         const { here, rows } = range.value;
-        const text = checkinsCsv({
-          timeZone: here.timeZone,
-          checkins: rows.map((row) => ({
-            barcode: row.barcode,
-            scannedAt: row.scannedAt,
-            library: row.library,
-            staff: row.staff,
-            route: row.outcome.route,
-            ...(row.outcome.destination === undefined
-              ? {}
-              : { destination: row.outcome.destination }),
-            ...(row.outcome.reason === undefined ? {} : { reason: row.outcome.reason }),
-          })),
-        });
+        const text = checkinsCsv({ timeZone: here.timeZone, checkins: rows.map(checkinsCsvRow) });
         return ok(document(`${here.code}-${args.from}-${args.to}-checkins.csv`, 'text/csv', text));
       },
     } satisfies DeskHandlers['exports'],

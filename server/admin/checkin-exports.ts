@@ -2,7 +2,7 @@
 // (.koc) or as CSV, written by the same code as a desk's exports (shared/exports/). One file
 // per library: Koha takes the branch from whoever uploads the file, not from the file.
 import { readFileSync } from 'node:fs';
-import { checkinsCsv, checkinsCsvRow, kocFile } from '../../shared/exports/index.js';
+import { checkinsCsv, checkinsCsvRow, kocFile, onServerClock } from '../../shared/exports/index.js';
 import { localDay, type Checkin } from '../../shared/index.js';
 import { HttpError } from '../sync/sync-routes.js';
 import { readAll, readLibraries, type AdminDeps } from './server-data.js';
@@ -52,7 +52,11 @@ export async function exportCheckins(
     const day = localDay(checkin.scannedAt, library.timeZone);
     return checkin.library === library.code && day >= args.from && day <= args.to;
   };
-  const checkins = (await readAll(deps, 'checkins', [library.code])).filter(inRange);
+  // Undone scans and re-routings after sync are no check-ins for the ILS.
+  const checkins = (await readAll(deps, 'checkins', [library.code]))
+    .filter((checkin) => checkin.voidedAt === undefined && checkin.rerouteOf === undefined)
+    .map(onServerClock)
+    .filter(inRange);
   const name = `${library.code}-${args.from}-${args.to}`;
   if (args.format === 'koc') {
     const text = kocFile({

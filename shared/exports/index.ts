@@ -6,3 +6,4 @@ export * from './checkins-csv.js';
 export * from './csv.js';
 export * from './koc.js';
 export * from './local-time.js';
+export { CLOCK_CORRECTION_MS, onServerClock } from './clock-correction.js';

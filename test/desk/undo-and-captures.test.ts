@@ -151,6 +151,13 @@ describe('what a check-in records besides its answer', () => {
       .exec();
     expect(rows.get(before.checkinId)?.clockOffsetMs).toBeUndefined();
     expect(rows.get(after.checkinId)?.clockOffsetMs).toBe(-93_500);
+    // The desk's clock ran 93.5 s fast: its export dates that scan by the server's clock.
+    const koc = value(await desk.api.exports.checkinsKoc({ from: '2026-11-23', to: '2026-11-23' }));
+    const lines = Buffer.from(koc.base64, 'base64').toString('utf8').trim().split('\n').slice(1);
+    expect(lines).toEqual([
+      `2026-11-23 08:58:27 500\treturn\t${eastCopy}`,
+      `2026-11-23 09:00:00 000\treturn\t${mainCopy}`,
+    ]);
   });
 
   it('tells the UI which collections changed, a few times a second at most', async () => {
