@@ -21,16 +21,18 @@ const server = await startConsortiumServer({
   ...(process.env['CARREL_ADMIN_TOKEN'] ? { adminToken: process.env['CARREL_ADMIN_TOKEN'] } : {}),
 });
 
-const admin = `-H 'authorization: Bearer ${server.adminToken}' -H 'content-type: application/json'`;
+const cli = `CARREL_SERVER_URL=${server.url} CARREL_ADMIN_TOKEN=<the token> npm run admin --`;
 console.log(`
 Carrel consortium server on ${server.url} (data in ${values.data})
 ${process.env['CARREL_ADMIN_TOKEN'] ? '' : `Administrator token (keep it; set CARREL_ADMIN_TOKEN to reuse it): ${server.adminToken}\n`}
-Enrol the first desk:
-  1. add the member libraries (JSON documents of shared/schemas/libraries.ts):
-     curl -X POST ${server.url}/v1/admin/import/libraries ${admin} -d '{"documents":[...]}'
-  2. make a one-time enrolment code for a library:
-     curl -X POST ${server.url}/v1/admin/enrolment-codes ${admin} -d '{"library":"MAIN"}'
-  3. at the desk, join the consortium with ${server.url} and that code.
+Enrol the first desk (docs/admin/administration.md has every command):
+  1. add the member libraries:
+     ${cli} library add --code MAIN --name "Main Library" --prefix 31234 --time-zone America/Chicago
+  2. import items and holds from the ILS (docs/admin/ilsimport.md):
+     ${cli} import items --format koha items.csv
+  3. make a one-time enrolment code for a library:
+     ${cli} desk code --library MAIN
+  4. at the desk, join the consortium with ${server.url} and that code.
 `);
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
