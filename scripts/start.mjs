@@ -1,9 +1,10 @@
 // `npm start`: builds the desk app into out/ and opens it in Electron.
 //
 // Where Electron's binary is not installed (our build and test machines install with
-// ELECTRON_SKIP_BINARY_DOWNLOAD), it builds, says so in one line and exits 0. It never
-// loads the `electron` package itself: its index.js starts a download when the binary is
-// missing, so this script checks for the binary the way that file finds it.
+// ELECTRON_SKIP_BINARY_DOWNLOAD), it says so in one line and starts the browser version of
+// the desk instead (scripts/start-web.ts, `npm run start:web`), so `npm start` works on every
+// machine. It never loads the `electron` package itself: its index.js starts a download when
+// the binary is missing, so this script checks for the binary the way that file finds it.
 import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -26,11 +27,9 @@ function build() {
   if (result.status !== 0) process.exit(result.status ?? 1);
 }
 
-function launch(binary) {
-  const env = { ...process.env };
-  // Inherited from some shells and tools, it would make Electron run as plain Node.
-  delete env.ELECTRON_RUN_AS_NODE;
-  const child = spawn(binary, ['.', ...process.argv.slice(2)], {
+/** Runs `command args` in the project folder, passing signals on and exiting as it exits. */
+function launch(command, args, env = process.env) {
+  const child = spawn(command, args, {
     cwd: projectRoot,
     stdio: 'inherit',
     env,
@@ -41,7 +40,7 @@ function launch(binary) {
     });
   }
   child.on('error', (error) => {
-    console.error(`carrel: could not start Electron at ${binary}: ${error.message}`);
+    console.error(`carrel: could not start ${command}: ${error.message}`);
     process.exit(1);
   });
   child.on('close', (code, signal) => {
@@ -49,12 +48,21 @@ function launch(binary) {
   });
 }
 
-build();
 const binary = findElectronBinary();
 if (binary) {
-  launch(binary);
+  build();
+  const env = { ...process.env };
+  // Inherited from some shells and tools, it would make Electron run as plain Node.
+  delete env.ELECTRON_RUN_AS_NODE;
+  launch(binary, ['.', ...process.argv.slice(2)], env);
 } else {
   console.log(
-    'Electron is not installed on this machine (ELECTRON_SKIP_BINARY_DOWNLOAD); built out/ but cannot open a window. Install electron normally to run the desk.',
+    'Electron is not installed on this machine (ELECTRON_SKIP_BINARY_DOWNLOAD): starting the browser version of the desk instead.',
   );
+  launch(process.execPath, [
+    '--import',
+    'tsx',
+    join(projectRoot, 'scripts', 'start-web.ts'),
+    ...process.argv.slice(2),
+  ]);
 }
