@@ -294,9 +294,11 @@ export async function recentCheckins(
     })
     .exec();
   const items = await ctx.store.db.items.findByIds(docs.map((doc) => doc.barcode)).exec();
+  const libraries = await ctx.libraries();
   return ok(
     docs.map((doc) => {
       const item = items.get(doc.barcode);
+      const destination = doc.outcome.destination;
       return {
         checkinId: doc.id,
         barcode: doc.barcode,
@@ -305,6 +307,9 @@ export async function recentCheckins(
         outcome: doc.toMutableJSON().outcome,
         ...(item ? { title: item.title } : {}),
         ...(item?.callNumber === undefined ? {} : { callNumber: item.callNumber }),
+        ...(destination === undefined || destination === here.code
+          ? {}
+          : { destination: libraryRef(libraries.get(destination), destination) }),
         warnings: [],
         ...(doc.voidedAt === undefined ? {} : { voided: true as const }),
         ...(doc.rerouteOf === undefined ? {} : { rerouteOf: doc.rerouteOf }),

@@ -44,7 +44,10 @@ describe('undoing the last scan', () => {
     expect((await desk.ctx.store.db.items.findOne(eastCopy).exec())?.status).toBe('available');
     const record = await desk.ctx.store.db.checkins.findOne(scanned.checkinId).exec();
     expect(record?.voidedAt).toBe(new Date(Date.parse(T0) + 30_000).toISOString());
-    expect(value(await desk.api.checkin.recent({}))[0]).toMatchObject({ voided: true });
+    expect(value(await desk.api.checkin.recent({}))[0]).toMatchObject({
+      voided: true,
+      destination: { code: 'WEST', name: 'West Library' },
+    });
 
     // Undoing twice answers the same; scanning the item again right away is a new scan, not a
     // repeat of the undone one, and captures the hold again.
