@@ -1,12 +1,11 @@
 // The consortium server: one process serving replication to every desk, on an SQLite file in
-// its data folder (PostgreSQL comes later). Errors are JSON with a stable code and never a
+// its data folder or on PostgreSQL (several instances may share one database). Errors are JSON with a stable code and never a
 // stack trace; bodies are validated without coercion and unknown properties are refused.
 import compress from '@fastify/compress';
 import rateLimit from '@fastify/rate-limit';
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { ulid } from 'ulid';
 import {
   replicatedCollections,
@@ -14,21 +13,25 @@ import {
   type EnrolResponse,
 } from '../shared/index.js';
 import { adminRoutes } from './admin/index.js';
-import { openDeskRegistry, type DeskRegistry, type DeskRole } from './store/desk-registry.js';
-import {
-  domainCollections,
-  openSqliteReplicationStore,
-  type ReplicationStore,
-} from './store/index.js';
+import { registerOperations, serverVersion } from './ops/index.js';
+import type { DeskRole } from './store/desk-registry.js';
+import { domainCollections, openBackend, type ReplicationStore } from './store/index.js';
 import { HttpError, primaryKeyOf, registerSyncRoutes, StreamHub } from './sync/sync-routes.js';
 
 export interface ConsortiumServerOptions {
   readonly dataDir: string;
+  /**
+   * A `postgres://` URL: the data lives in that PostgreSQL database instead of SQLite files in
+   * `dataDir`, and every instance started on it serves the same consortium.
+   */
+  readonly database?: string;
   /** Loopback by default; a consortium puts the server behind its HTTPS proxy. */
   readonly host?: string;
   readonly port?: number;
   /** The administrator's bearer token; a random one is made (and must be kept) if absent. */
   readonly adminToken?: string;
+  /** A read-only bearer token for GET /metrics (Prometheus); the admin token works too. */
+  readonly metricsToken?: string;
   readonly logger?: boolean;
 }
 
@@ -76,9 +79,8 @@ export async function startConsortiumServer(
   options: ConsortiumServerOptions,
 ): Promise<ConsortiumServer> {
   mkdirSync(options.dataDir, { recursive: true });
-  const store = await openSqliteReplicationStore(join(options.dataDir, 'consortium.sqlite'));
+  const { store, registry } = await openBackend(options);
   for (const registration of domainCollections) store.register(registration);
-  const registry: DeskRegistry = openDeskRegistry(join(options.dataDir, 'desks.sqlite'));
   const adminToken = options.adminToken ?? randomBytes(32).toString('base64url');
   const adminDigest = digest(adminToken);
   const streams = new StreamHub();
@@ -156,8 +158,8 @@ export async function startConsortiumServer(
         },
       },
     },
-    (request): EnrolResponse => {
-      const enrolled = registry.enrol(request.body.code, request.body.deskName);
+    async (request): Promise<EnrolResponse> => {
+      const enrolled = await registry.enrol(request.body.code, request.body.deskName);
       if (!enrolled) {
         throw new HttpError(
           403,
@@ -184,10 +186,10 @@ export async function startConsortiumServer(
         },
       },
     },
-    (request) => {
+    async (request) => {
       requireAdmin(request.headers.authorization);
       return {
-        code: registry.createEnrolmentCode(
+        code: await registry.createEnrolmentCode(
           request.body.library,
           request.body.role ?? 'desk',
           ENROLMENT_TTL_MS,
@@ -228,6 +230,13 @@ export async function startConsortiumServer(
   const stopStreaming = store.onCommit((change) =>
     streams.changed(change.collection, change.checkpoint.seq, change.libraries),
   );
+  registerOperations(app, {
+    store,
+    registry,
+    requireAdmin,
+    version: serverVersion(),
+    ...(options.metricsToken === undefined ? {} : { metricsToken: options.metricsToken }),
+  });
   registerSyncRoutes(app, { store, registry, streams });
   await app.register(adminRoutes, { store, registry, requireAdmin });
 
@@ -237,7 +246,7 @@ export async function startConsortiumServer(
     adminToken,
     app,
     createEnrolmentCode: (library, role = 'desk') =>
-      Promise.resolve(registry.createEnrolmentCode(library, role, ENROLMENT_TTL_MS)),
+      registry.createEnrolmentCode(library, role, ENROLMENT_TTL_MS),
     async importDocuments(collection, docs) {
       await importInto(store, collection, docs);
     },
@@ -245,7 +254,7 @@ export async function startConsortiumServer(
       stopStreaming();
       streams.closeAll();
       await app.close();
-      registry.close();
+      await registry.close();
       await store.close();
     },
   };

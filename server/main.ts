@@ -1,29 +1,51 @@
 // `npm run server`: starts a whole consortium on an SQLite file in a data folder and prints how
 // to enrol the first desk. Options: --data <folder> (default ./.carrel-data/server),
-// --host <address> (default 127.0.0.1), --port <n> (default 8787). The administrator token is
-// read from CARREL_ADMIN_TOKEN, or made up and printed once.
+// --host <address> (default 127.0.0.1), --port <n> (default 8787), --database <postgres://...>
+// (or DATABASE_URL): keep the data in PostgreSQL instead, where several instances can run on
+// one database. The administrator token is
+// read from CARREL_ADMIN_TOKEN, or made up and printed once; GET /metrics also accepts
+// CARREL_METRICS_TOKEN (docs/admin/monitoring.md).
 import { parseArgs } from 'node:util';
 import { startConsortiumServer } from './app.js';
+import { isPostgresUrl } from './store/index.js';
 
 const { values } = parseArgs({
   options: {
     data: { type: 'string', default: '.carrel-data/server' },
     host: { type: 'string', default: '127.0.0.1' },
     port: { type: 'string', default: '8787' },
+    database: { type: 'string' },
   },
 });
 
+const database = values.database ?? process.env['DATABASE_URL'];
+if (database !== undefined && !isPostgresUrl(database)) {
+  console.error('--database (or DATABASE_URL) must be a postgres:// URL.');
+  process.exit(2);
+}
+/** Where the data is, for the banner: the URL without its password. */
+function dataPlace(): string {
+  if (database === undefined) return values.data;
+  const url = new URL(database);
+  if (url.password !== '') url.password = '***';
+  return url.toString();
+}
+
 const server = await startConsortiumServer({
   dataDir: values.data,
+  ...(database === undefined ? {} : { database }),
   host: values.host,
   port: Number(values.port),
   logger: true,
   ...(process.env['CARREL_ADMIN_TOKEN'] ? { adminToken: process.env['CARREL_ADMIN_TOKEN'] } : {}),
+  ...(process.env['CARREL_METRICS_TOKEN']
+    ? { metricsToken: process.env['CARREL_METRICS_TOKEN'] }
+    : {}),
 });
 
 const cli = `CARREL_SERVER_URL=${server.url} CARREL_ADMIN_TOKEN=<the token> npm run admin --`;
 console.log(`
-Carrel consortium server on ${server.url} (data in ${values.data})
+Carrel consortium server on ${server.url} (data in ${dataPlace()})
 ${process.env['CARREL_ADMIN_TOKEN'] ? '' : `Administrator token (keep it; set CARREL_ADMIN_TOKEN to reuse it): ${server.adminToken}\n`}
 Enrol the first desk (docs/admin/administration.md has every command):
   1. add the member libraries:

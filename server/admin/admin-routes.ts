@@ -123,13 +123,13 @@ export async function adminRoutes(
   app.get<{ Querystring: Static<typeof desksQuery> }>(
     '/v1/admin/desks',
     { schema: { querystring: desksQuery } },
-    (request) => ({ desks: listDesks(registry, request.query.library) }),
+    async (request) => ({ desks: await listDesks(registry, request.query.library) }),
   );
 
   app.post<{ Params: Static<typeof deskParams> }>(
     '/v1/admin/desks/:deskId/revoke',
     { schema: { params: deskParams } },
-    (request) => ({ desk: revokeDesk(registry, request.params.deskId) }),
+    async (request) => ({ desk: await revokeDesk(registry, request.params.deskId) }),
   );
 
   app.post<{

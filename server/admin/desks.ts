@@ -21,23 +21,25 @@ export async function createEnrolmentCode(
   if (!(await readLibraries(deps)).has(library)) {
     throw new HttpError(404, 'unknown_library', `There is no library ${library}; add it first.`);
   }
-  const code = registry.createEnrolmentCode(library, role, ENROLMENT_CODE_TTL_MS);
+  const code = await registry.createEnrolmentCode(library, role, ENROLMENT_CODE_TTL_MS);
   const expiresAt = new Date(deps.now().getTime() + ENROLMENT_CODE_TTL_MS).toISOString();
   return { code, library, role, expiresAt };
 }
 
 /** Every enrolled desk, revoked ones included (marked), oldest first; optionally one library's. */
-export function listDesks(registry: DeskRegistry, library?: string): EnrolledDesk[] {
-  return registry.list().filter((desk) => library === undefined || desk.library === library);
+export async function listDesks(registry: DeskRegistry, library?: string): Promise<EnrolledDesk[]> {
+  return (await registry.list()).filter(
+    (desk) => library === undefined || desk.library === library,
+  );
 }
 
 /**
  * Revokes a desk: its token is refused from now on (403 `revoked`), and it must enrol again.
  * Revoking a revoked desk changes nothing. `unknown_desk`.
  */
-export function revokeDesk(registry: DeskRegistry, deskId: string): EnrolledDesk {
-  const desk = registry.list().find((entry) => entry.deskId === deskId);
+export async function revokeDesk(registry: DeskRegistry, deskId: string): Promise<EnrolledDesk> {
+  const desk = (await registry.list()).find((entry) => entry.deskId === deskId);
   if (!desk) throw new HttpError(404, 'unknown_desk', `There is no desk ${deskId}.`);
-  registry.revoke(deskId);
+  await registry.revoke(deskId);
   return { ...desk, revoked: true };
 }

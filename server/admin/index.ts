@@ -7,5 +7,5 @@ export { holdIdFor } from './ils-import.js';
 export type { ImportReport, RejectedRow } from './ils-import.js';
 export { ilsFormats, importKinds } from './ils-mappings.js';
 export type { IlsFormat, ImportKind } from './ils-mappings.js';
-export { reportNames } from './reports.js';
-export type { ReportName } from './reports.js';
+export { cratesWaiting, reportNames } from './reports.js';
+export type { ReportName, WaitingCrate } from './reports.js';

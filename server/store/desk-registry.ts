@@ -1,4 +1,5 @@
-// Enrolled desks and enrolment codes, in the server's SQLite file. A desk token is shown once
+// Enrolled desks and enrolment codes: in the server's SQLite file (here) or in PostgreSQL
+// (pg-desk-registry.ts), behind one asynchronous interface. A desk token is shown once
 // (at enrolment) and stored only as its SHA-256 digest: tokens are 256 random bits, so a fast
 // hash is enough to make a stolen table useless, and lookup by digest stays an index read.
 // Enrolment codes are one-time, expire, and are stored hashed too.
@@ -18,28 +19,36 @@ export interface EnrolledDesk {
 
 export interface DeskRegistry {
   /** A one-time enrolment code for a desk of `library`, valid for `ttlMs`. */
-  createEnrolmentCode(library: string, role: DeskRole, ttlMs: number): string;
+  createEnrolmentCode(library: string, role: DeskRole, ttlMs: number): Promise<string>;
   /** Uses up a code: the new desk's id, token (shown only now) and library; null if refused. */
-  enrol(code: string, deskName: string): { deskId: string; token: string; library: string } | null;
+  enrol(code: string, deskName: string): Promise<EnrolledToken | null>;
   /** The desk a token belongs to (revoked desks included, so callers can say so), or null. */
-  authenticate(token: string): EnrolledDesk | null;
-  revoke(deskId: string): boolean;
-  list(): EnrolledDesk[];
-  close(): void;
+  authenticate(token: string): Promise<EnrolledDesk | null>;
+  /** Whether a desk of that id was found (revoking twice finds it twice). */
+  revoke(deskId: string): Promise<boolean>;
+  /** Every desk, oldest enrolment first. */
+  list(): Promise<EnrolledDesk[]>;
+  close(): Promise<void>;
 }
 
-const digest = (secret: string) => createHash('sha256').update(secret, 'utf8').digest('hex');
+export interface EnrolledToken {
+  readonly deskId: string;
+  readonly token: string;
+  readonly library: string;
+}
+
+export const digest = (secret: string) => createHash('sha256').update(secret, 'utf8').digest('hex');
 /** Crockford base32 without I, L, O, U: codes are read aloud and typed at a desk. */
 const CODE_ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
 
-function newCode(): string {
+export function newCode(): string {
   let code = '';
   for (let i = 0; i < 10; i++) code += CODE_ALPHABET[randomInt(CODE_ALPHABET.length)];
   return `${code.slice(0, 5)}-${code.slice(5)}`;
 }
 
 /** Codes are typed by people: case, spaces and dashes do not matter. */
-function normaliseCode(code: string): string {
+export function normaliseCode(code: string): string {
   const bare = code.toUpperCase().replace(/[\s-]/g, '');
   return bare.length === 10 ? `${bare.slice(0, 5)}-${bare.slice(5)}` : bare;
 }
@@ -90,19 +99,23 @@ export function openDeskRegistry(path: string, now: () => number = Date.now): De
     return { deskId, token, library: found.library };
   });
 
+  // SQLite answers at once; the promises are the interface PostgreSQL needs.
   return {
     createEnrolmentCode(library, role, ttlMs) {
       const code = newCode();
       insertCode.run(digest(code), library, role, now() + ttlMs);
-      return code;
+      return Promise.resolve(code);
     },
-    enrol: (code, deskName) => enrol.immediate(code, deskName),
+    enrol: (code, deskName) => Promise.resolve(enrol.immediate(code, deskName)),
     authenticate(token) {
       const row = byToken.get(digest(token)) as Row | undefined;
-      return row ? toDesk(row) : null;
+      return Promise.resolve(row ? toDesk(row) : null);
     },
-    revoke: (deskId) => revoke.run(deskId).changes === 1,
-    list: () => (list.all() as Row[]).map(toDesk),
-    close: () => db.close(),
+    revoke: (deskId) => Promise.resolve(revoke.run(deskId).changes === 1),
+    list: () => Promise.resolve((list.all() as Row[]).map(toDesk)),
+    close() {
+      db.close();
+      return Promise.resolve();
+    },
   };
 }

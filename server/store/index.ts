@@ -1,6 +1,16 @@
-// The server's store: the replication store interface, its SQLite implementation and the
-// domain collections. Only server/store touches the database driver.
+// The server's store: the replication store interface, its SQLite and PostgreSQL
+// implementations, the desk registry, and the domain collections. Only server/store touches
+// the database drivers.
 export * from './replication-store.js';
 export { sameDocumentState } from './document-state.js';
 export { openSqliteReplicationStore } from './sqlite-replication-store.js';
+export { openPgReplicationStore, type PgReplicationStore } from './pg-replication-store.js';
+export {
+  openDeskRegistry,
+  type DeskRegistry,
+  type DeskRole,
+  type EnrolledDesk,
+} from './desk-registry.js';
+export { openPgDeskRegistry } from './pg-desk-registry.js';
+export { openBackend, isPostgresUrl, type Backend, type BackendOptions } from './open-backend.js';
 export * from './domain-collections.js';

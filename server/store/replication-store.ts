@@ -1,7 +1,8 @@
 // The consortium server's replication store: what the HTTP layer (server/sync/) calls to
 // serve RxDB's pull, push and live stream, whatever database sits underneath. SQLite
-// (sqlite-replication-store.ts) is the embedded default; PostgreSQL implements the same
-// interface later, which is why every method is async even though SQLite answers at once.
+// (sqlite-replication-store.ts) is the embedded default; PostgreSQL (pg-replication-store.ts)
+// implements the same interface, which is why every method is async even though SQLite
+// answers at once.
 //
 // The store is generic: a collection is a registration (name, primary key, schema, scope
 // rule). It stores and scopes documents; it does not validate them (the HTTP layer runs the
@@ -58,7 +59,7 @@ export type StoredDoc<Doc extends object = JsonDocument> = WithDeletedFlag<Doc>;
  *     serialise for the time of a commit (~1-2 ms: hundreds of pushes a second, far above
  *     what a consortium's desks produce); the rows a push compares are locked first
  *     (`SELECT ... FOR UPDATE`, in id order) so the comparison holds until commit.
- * The PostgreSQL store will use 3: the checkpoint stays `{ seq }`, the same on both stores
+ * The PostgreSQL store (pg-replication-store.ts) uses 3: the checkpoint stays `{ seq }`, the same on both stores
  * (a desk's stored checkpoint survives a move to PostgreSQL), and the proof is the same
  * one-line argument as SQLite's. If write rates ever make the commit lock hurt, 2 is the
  * way on, with the checkpoint widened to (xid, seq).
@@ -238,8 +239,8 @@ export interface ReplicationStore {
    * Calls `listener` after every commit that wrote to a collection (asynchronously, so a
    * listener cannot fail a push that has committed). Returns the unsubscribe function.
    * SQLite announces this instance's commits only (a second process on the file, such as
-   * an admin command, is not heard); PostgreSQL will feed it from LISTEN/NOTIFY, so commits
-   * of every server instance count.
+   * an admin command, is not heard); on PostgreSQL the commits of other server instances
+   * on the database arrive too, by LISTEN/NOTIFY, as soon as they are delivered.
    */
   onCommit(listener: (change: CommittedChange) => void): () => void;
 

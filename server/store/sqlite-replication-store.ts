@@ -28,6 +28,7 @@ import {
   sameScope,
   scopeIncludes,
 } from './document-state.js';
+import { assertNotTooNew, migrateSqliteFile } from './migrations/sqlite-migrations.js';
 import { defineCollection, EVERY_LIBRARY, ReplicationStoreError } from './replication-store.js';
 import type {
   Checkpoint,
@@ -43,38 +44,8 @@ import type {
   StoredDoc,
 } from './replication-store.js';
 
-/** The layout below; a file with a higher `user_version` was written by a newer server. */
-const SCHEMA_VERSION = 1;
-
-const SCHEMA = `
-  CREATE TABLE replication_seq (
-    id INTEGER PRIMARY KEY CHECK (id = 1),
-    value INTEGER NOT NULL
-  );
-  INSERT INTO replication_seq (id, value) VALUES (1, 0);
-
-  CREATE TABLE documents (
-    collection TEXT NOT NULL,
-    id TEXT NOT NULL,
-    seq INTEGER NOT NULL,
-    deleted INTEGER NOT NULL CHECK (deleted IN (0, 1)),
-    data TEXT NOT NULL,
-    parent TEXT,
-    PRIMARY KEY (collection, id)
-  );
-  CREATE UNIQUE INDEX documents_by_seq ON documents (collection, seq);
-  CREATE INDEX documents_by_parent ON documents (collection, parent) WHERE parent IS NOT NULL;
-
-  CREATE TABLE visibility (
-    collection TEXT NOT NULL,
-    id TEXT NOT NULL,
-    library TEXT NOT NULL,
-    seq INTEGER NOT NULL,
-    leaving INTEGER NOT NULL CHECK (leaving IN (0, 1)),
-    PRIMARY KEY (collection, id, library)
-  ) WITHOUT ROWID;
-  CREATE INDEX visibility_by_library ON visibility (library, collection, seq, leaving);
-`;
+// The layout is built and upgraded by numbered migrations (migrations/sqlite-*.ts) when the
+// file is opened; a file from a newer server is refused unchanged.
 
 /**
  * The first `limit` rows after the checkpoint for a library: the first `limit` of its own
@@ -140,7 +111,7 @@ type Changes = Map<string, { seq: number; libraries: Set<string> }>;
 /** A lone surrogate would reach SQLite as U+FFFD, and two ids would become one. */
 const loneSurrogate = /[\uD800-\uDFFF]/u;
 
-function isKey(value: unknown): value is string {
+export function isKey(value: unknown): value is string {
   return typeof value === 'string' && value.length > 0 && !loneSurrogate.test(value);
 }
 
@@ -154,12 +125,15 @@ function settle<T>(work: () => T): Promise<T> {
 }
 
 /** Opens (or creates) the store's file. Rejects with `store_too_new` for a newer layout. */
-export function openSqliteReplicationStore(path: string): Promise<ReplicationStore> {
+export function openSqliteReplicationStore(
+  path: string,
+  options: { readonly serverVersion?: string } = {},
+): Promise<ReplicationStore> {
   return settle(() => {
     mkdirSync(dirname(path), { recursive: true });
     const db = new Database(path);
     try {
-      prepareFile(db, path);
+      prepareFile(db, path, options.serverVersion);
       return new SqliteReplicationStore(db);
     } catch (error) {
       db.close();
@@ -173,30 +147,14 @@ export function openSqliteReplicationStore(path: string): Promise<ReplicationSto
  * so a push is answered only after its transaction reached the disk. `busy_timeout` lets a
  * second process on the file (an admin command) wait for the write lock instead of failing.
  */
-function prepareFile(db: Database.Database, path: string): void {
-  const tooNew = () => {
-    const version = db.pragma('user_version', { simple: true }) as number;
-    if (version > SCHEMA_VERSION) {
-      throw new ReplicationStoreError(
-        'store_too_new',
-        `${path} was written by a newer server (layout ${version}, this one knows ` +
-          `${SCHEMA_VERSION}); it has not been changed.`,
-      );
-    }
-    return version;
-  };
-  tooNew(); // before anything writes to the file, the journal mode included
+function prepareFile(db: Database.Database, path: string, serverVersion?: string): void {
+  assertNotTooNew(db, path); // before anything writes to the file, the journal mode included
   db.pragma('journal_mode = WAL');
   const mode = db.pragma('journal_mode', { simple: true });
   if (mode !== 'wal') throw new Error(`${path}: journal_mode is ${String(mode)}, expected wal`);
   db.pragma('synchronous = FULL');
   db.pragma('busy_timeout = 5000');
-  db.transaction(() => {
-    if (tooNew() === 0) {
-      db.exec(SCHEMA);
-      db.pragma(`user_version = ${SCHEMA_VERSION}`);
-    }
-  }).immediate();
+  migrateSqliteFile(db, path, serverVersion === undefined ? {} : { serverVersion });
 }
 
 function prepareStatements(db: Database.Database) {
@@ -237,7 +195,10 @@ function prepareStatements(db: Database.Database) {
   };
 }
 
-function checkRegistration(registration: Registration, taken: ReadonlyMap<string, Registration>) {
+export function checkRegistration(
+  registration: Registration,
+  taken: ReadonlyMap<string, Registration>,
+) {
   const problem = (message: string) =>
     new ReplicationStoreError(
       'invalid_registration',

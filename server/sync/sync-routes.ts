@@ -14,7 +14,7 @@ import {
   type WireDocument,
 } from '../../shared/index.js';
 import type { DeskRegistry, EnrolledDesk } from '../store/desk-registry.js';
-import { EVERY_LIBRARY, type ReplicationStore } from '../store/index.js';
+import { EVERY_LIBRARY, sameDocumentState, type ReplicationStore } from '../store/index.js';
 import { checkWrite } from './write-rules.js';
 
 const isReplicated = (name: string): name is DeskCollectionName =>
@@ -31,11 +31,14 @@ export class HttpError extends Error {
 }
 
 /** The desk behind the request's bearer token; refuses missing, unknown and revoked tokens. */
-export function authenticate(registry: DeskRegistry, request: FastifyRequest): EnrolledDesk {
+export async function authenticate(
+  registry: DeskRegistry,
+  request: FastifyRequest,
+): Promise<EnrolledDesk> {
   const header = request.headers.authorization ?? '';
   const match = /^Bearer ([A-Za-z0-9_-]{20,200})$/.exec(header);
   if (!match?.[1]) throw new HttpError(401, 'unauthorized', 'A desk token is required.');
-  const desk = registry.authenticate(match[1]);
+  const desk = await registry.authenticate(match[1]);
   if (!desk) throw new HttpError(401, 'unauthorized', 'This desk token is not known.');
   if (desk.revoked) throw new HttpError(403, 'revoked', 'This desk was revoked; enrol it again.');
   return desk;
@@ -113,7 +116,7 @@ export function registerSyncRoutes(
       },
     },
     async (request): Promise<PullResponse> => {
-      const desk = authenticate(registry, request);
+      const desk = await authenticate(registry, request);
       const after = request.query.after === undefined ? null : { seq: Number(request.query.after) };
       const limit = Math.min(Math.max(Number(request.query.limit ?? 100), 1), MAX_PULL_LIMIT);
       const result = await store.pull(request.params.collection, {
@@ -156,7 +159,7 @@ export function registerSyncRoutes(
       },
     },
     async (request): Promise<PushResponse> => {
-      const desk = authenticate(registry, request);
+      const desk = await authenticate(registry, request);
       const collection = request.params.collection;
       const validate = validators.get(collection);
       if (!validate) throw new HttpError(404, 'not_found', 'No such collection.');
@@ -182,11 +185,23 @@ export function registerSyncRoutes(
       const lookup = async (name: DeskCollectionName, id: string) =>
         (await store.get(name, [id]))[0];
       for (const [i, row] of rows.entries()) {
+        const master = masters.get(ids[i] ?? '');
+        // A row based on a state the server no longer holds is a conflict: the store answers
+        // it with the master state and writes nothing. Such a row is judged as the change the
+        // desk made, from the state it started from, not against the server's newer state:
+        // a capture made offline after another desk's reached the server is late, not
+        // forbidden, and the desk must get the conflict to merge (the earlier capture wins)
+        // instead of a refusal that would leave it stuck. Nothing unjudged is ever written:
+        // the store writes a row only when its assumed state is the master state.
+        const conflicting =
+          master !== undefined &&
+          !sameDocumentState(row.assumedMasterState, master) &&
+          !sameDocumentState(row.newDocumentState, master);
         const refusal = await checkWrite(
           collection,
           desk,
           row.newDocumentState,
-          masters.get(ids[i] ?? ''),
+          conflicting ? (row.assumedMasterState ?? undefined) : master,
           lookup,
         );
         if (refusal) throw new HttpError(403, refusal.code, refusal.message);
@@ -201,7 +216,7 @@ export function registerSyncRoutes(
   );
 
   app.get('/v1/sync/stream', async (request, reply) => {
-    const desk = authenticate(registry, request);
+    const desk = await authenticate(registry, request);
     reply.hijack();
     reply.raw.writeHead(200, {
       'content-type': 'text/event-stream',

@@ -3,7 +3,11 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startConsortiumServer, type ConsortiumServer } from '../../server/app.js';
+import {
+  startConsortiumServer,
+  type ConsortiumServer,
+  type ConsortiumServerOptions,
+} from '../../server/app.js';
 import type { PullResponse, PushResponse, WireDocument } from '../../shared/index.js';
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789abcdef';
@@ -41,9 +45,11 @@ export interface AdminTestServer {
 export const fixture = (name: string) =>
   readFileSync(join(import.meta.dirname, '..', 'fixtures', 'ils', name), 'utf8');
 
-export async function startAdminTestServer(): Promise<AdminTestServer> {
+export async function startAdminTestServer(
+  extra: Partial<ConsortiumServerOptions> = {},
+): Promise<AdminTestServer> {
   const dir = mkdtempSync(join(tmpdir(), 'carrel-admin-'));
-  const server = await startConsortiumServer({ dataDir: dir, adminToken: ADMIN_TOKEN });
+  const server = await startConsortiumServer({ dataDir: dir, adminToken: ADMIN_TOKEN, ...extra });
 
   const call: AdminTestServer['call'] = async (method, path, body, token = ADMIN_TOKEN) => {
     const headers: Record<string, string> =

@@ -257,4 +257,54 @@ describe('the consortium server', () => {
       body: { conflicts: [] },
     });
   });
+
+  it('answers a late offline capture with the earlier one as a conflict, not a refusal', async () => {
+    const contested = hold('bib-contested', 'EAST', { pullLibrary: 'MAIN' });
+    await server.importDocuments('holds', [contested]);
+    const pulled = async (library: string) =>
+      (
+        await call<PullResponse>('GET', '/v1/sync/holds/pull?limit=1000', token(library))
+      ).body.documents.find((doc: WireDocument) => doc['id'] === contested.id)!;
+    const pending = await pulled('EAST');
+    // EAST captured first and reached the server first: on its shelf.
+    const atEast = {
+      ...pending,
+      status: 'on_shelf',
+      capturedAt: '2026-11-23T15:00:00.000Z',
+      capturedItemBarcode: itemBarcode('33908', 40),
+      shelvedAt: '2026-11-23T15:00:00.000Z',
+      updatedAt: '2026-11-23T15:00:00.000Z',
+      deskId: deskId('EAST'),
+    };
+    expect(
+      await call<PushResponse>('POST', '/v1/sync/holds/push', token('EAST'), {
+        rows: [{ assumedMasterState: pending, newDocumentState: atEast }],
+      }),
+    ).toMatchObject({ status: 200, body: { conflicts: [] } });
+    // MAIN captured another copy offline a minute later, starting from the pending hold.
+    const atMain = {
+      ...pending,
+      status: 'in_transit',
+      capturedAt: '2026-11-23T15:01:00.000Z',
+      capturedItemBarcode: mainItem,
+      updatedAt: '2026-11-23T15:01:00.000Z',
+      deskId: deskId('MAIN'),
+    };
+    const late = await call<PushResponse>('POST', '/v1/sync/holds/push', token('MAIN'), {
+      rows: [{ assumedMasterState: pending, newDocumentState: atMain }],
+    });
+    expect(late.status).toBe(200);
+    expect(late.body.conflicts).toEqual([expect.objectContaining({ status: 'on_shelf' })]);
+    expect(late.body.conflicts[0]).toMatchObject({
+      capturedItemBarcode: atEast.capturedItemBarcode,
+    });
+    // The same move pushed as if on the current state is judged, and refused: never backwards.
+    const backwards = await call<{ error: { code: string } }>(
+      'POST',
+      '/v1/sync/holds/push',
+      token('MAIN'),
+      { rows: [{ assumedMasterState: atEast, newDocumentState: atMain }] },
+    );
+    expect(backwards).toMatchObject({ status: 403, body: { error: { code: 'forbidden' } } });
+  });
 });
