@@ -357,11 +357,7 @@ describe('two desks and the consortium server, in the browser', () => {
     },
   );
 
-  // TODO(#4): enable once the server settles two captures of one hold: today its write rule
-  // refuses the second desk's push ("A hold cannot move from on_shelf to in_transit",
-  // server/sync/write-rules.ts:123) instead of answering a conflict, so the earlier capture
-  // never wins, the losing desk is never told, and the other desk's push stays pending.
-  it.skip(
+  it(
     'tells EAST at once when MAIN captured the same hold first while both were offline',
     { timeout: 120_000 },
     async () => {
