@@ -20,8 +20,10 @@ const nodeBuiltins = {
   message: 'shared/ must load in the renderer too: no Node APIs.',
 };
 const electron = {
-  regex: '^electron(/|$)',
-  message: "Only main/index.ts and main/api/ipc-bridge.ts may import 'electron'.",
+  regex: '^electron(-updater)?(/|$)',
+  message:
+    "Only main/index.ts and main/api/ipc-bridge.ts may import 'electron', and only " +
+    "main/updates/electron-updater.ts 'electron-updater' (neither loads in plain Node).",
 };
 const storageLayer = [
   {
@@ -106,6 +108,15 @@ export default tseslint.config(
     files: ['main/index.ts', 'main/api/ipc-bridge.ts'],
     rules: restrict([
       ...onlyFolders(['main', 'shared'], 'main/ imports shared/ and itself only'),
+      ...storageLayer,
+      capabilityIndexOnly,
+    ]),
+  },
+  {
+    files: ['main/updates/electron-updater.ts'],
+    rules: restrict([
+      ...onlyFolders(['main', 'shared'], 'main/ imports shared/ and itself only'),
+      { regex: '^electron(/|$)', message: "The updater adapter imports 'electron-updater' only." },
       ...storageLayer,
       capabilityIndexOnly,
     ]),

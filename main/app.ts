@@ -15,6 +15,13 @@ import {
   type DeskEventHub,
   type WebSocketBridge,
 } from './api/index.js';
+import {
+  applyPendingRestore,
+  createDeskBackups,
+  createDeskLog,
+  maintenanceHandlers,
+  type DeskBackups,
+} from './backup/index.js';
 import { watchCaptures } from './checkin/index.js';
 import { createDeskContext, type DeskContext } from './context.js';
 import {
@@ -35,6 +42,7 @@ import {
   type DeskSync,
   type DeskSyncParts,
 } from './sync/index.js';
+import { createUpdateTracker, type UpdateTracker } from './updates/index.js';
 
 /** What staff chose when the desk database could not be opened. */
 export type UnreadableStoreChoice = 'set-aside' | 'quit';
@@ -89,6 +97,12 @@ export interface Desk {
   readonly events: DeskEventHub;
   /** Replication with the consortium server: runs once the desk is enrolled. */
   readonly sync: DeskSync;
+  /** The daily backups of the desk database (main/backup). */
+  readonly backups: DeskBackups;
+  /** What `maintenance.updateStatus` answers; the Electron shell's updater keeps it current. */
+  readonly updates: UpdateTracker;
+  /** The desk's log: <dataDir>/logs/desk.log (and stderr, or the log the options give). */
+  readonly log: (line: string) => void;
   /** The loopback WebSocket bridge, when asked for. */
   readonly webSocket?: Pick<WebSocketBridge, 'url' | 'token'>;
   /** Where a damaged database was set aside at this start, if it was. */
@@ -104,7 +118,24 @@ export interface Desk {
 export async function startDesk(options: DeskOptions): Promise<Desk> {
   const dataDir = resolve(options.dataDir);
   await mkdir(dataDir, { recursive: true });
-  const log = options.sync?.log ?? ((line: string) => console.error(line));
+  // Every line also goes to <dataDir>/logs/desk.log, which the support bundle carries.
+  const writeLogFile = createDeskLog(dataDir);
+  const echo = options.sync?.log ?? ((line: string) => console.error(line));
+  const log = (line: string) => {
+    writeLogFile(line);
+    echo(line);
+  };
+  // A backup staff chose to put back (maintenance) replaces the database before it opens.
+  const restore = applyPendingRestore(dataDir, { nativeBinding: options.nativeBinding });
+  if (restore && 'restored' in restore) {
+    log(
+      `backup: ${restore.restored} put back; the database before it is ${restore.setAsideAt ?? 'none'}`,
+    );
+  } else if (restore) {
+    log(
+      `backup: putting ${restore.failed} back failed, the desk database is unchanged: ${restore.reason}`,
+    );
+  }
   // The handlers go in when the store opens (RxDB takes them per collection); the conflict
   // copies they write need the context, which exists before sync, the only thing that
   // resolves conflicts, starts.
@@ -129,7 +160,7 @@ export async function startDesk(options: DeskOptions): Promise<Desk> {
     setAsideAt = setAsideDatabaseFile(databaseFilePath(dataDir, DESK_DATABASE_NAME));
     store = await open();
   }
-  const events = createEventHub();
+  const events = createEventHub({ log });
   const context = createDeskContext({
     store,
     version: options.version ?? '0.0.0-dev',
@@ -138,9 +169,26 @@ export async function startDesk(options: DeskOptions): Promise<Desk> {
     events,
   });
   late.context = context;
-  const sync = createDeskSync(context, options.sync);
-  const api = createDeskHandlers(context, { sync });
-  const dispatcher = createDispatcher(api);
+  const sync = createDeskSync(context, { ...options.sync, log });
+  const backups = createDeskBackups({
+    dataDir,
+    nativeBinding: options.nativeBinding,
+    retentionDays: () => context.settings().backupRetentionDays,
+    log,
+  });
+  const stopBackups = backups.startDaily();
+  const updates = createUpdateTracker(context.version);
+  const maintenance = maintenanceHandlers(context, {
+    dataDir,
+    backups,
+    syncStatus: () => sync.status(),
+    updateStatus: () => updates.status(),
+    nativeBinding: options.nativeBinding,
+    log,
+  });
+  const api = createDeskHandlers(context, { sync, maintenance });
+  // Failures the API answers `internal` are written (without argument values) to the log.
+  const dispatcher = createDispatcher(api, { log });
   const bridge = options.webSocket
     ? await startWebSocketBridge({
         dispatcher,
@@ -164,6 +212,9 @@ export async function startDesk(options: DeskOptions): Promise<Desk> {
     dispatcher,
     events,
     sync,
+    backups,
+    updates,
+    log,
     ...(bridge ? { webSocket: { url: bridge.url, token: bridge.token } } : {}),
     ...(setAsideAt === undefined ? {} : { setAsideAt }),
     close() {
@@ -171,6 +222,8 @@ export async function startDesk(options: DeskOptions): Promise<Desk> {
         await bridge?.close();
         await sync.stop();
         await stopWatchingCaptures();
+        stopBackups();
+        await backups.idle();
         await store.close();
       })();
       return closed;

@@ -51,6 +51,30 @@ describe('electron-builder.yml', () => {
     expect(problems(broken)).not.toEqual([]);
   });
 
+  it('sets the Electron fuses: no Node mode, no NODE_OPTIONS, no inspector, only the checked ASAR', () => {
+    expect(readConfig()['electronFuses']).toEqual({
+      runAsNode: false,
+      enableNodeOptionsEnvironmentVariable: false,
+      enableNodeCliInspectArguments: false,
+      enableEmbeddedAsarIntegrityValidation: true,
+      onlyLoadAppFromAsar: true,
+      enableCookieEncryption: true,
+    });
+  });
+
+  it('is rejected when a fuse is misspelt or not a boolean', () => {
+    const config = readConfig();
+    const fuses = config['electronFuses'] as Record<string, unknown>;
+    expect(problems({ ...config, electronFuses: { ...fuses, runAsNodeX: false } })).not.toEqual([]);
+    expect(problems({ ...config, electronFuses: { ...fuses, runAsNode: 'off' } })).not.toEqual([]);
+  });
+
+  it('publishes a generic update feed that the consortium server serves under /v1/updates/', () => {
+    const publish = readConfig()['publish'] as Record<string, unknown>;
+    expect(publish['provider']).toBe('generic');
+    expect(String(publish['url'])).toMatch(/\/v1\/updates\/$/);
+  });
+
   it('packages the built app with its icon, better-sqlite3 unpacked, for every desk platform', () => {
     const config = readConfig();
     expect(config).toMatchObject({
@@ -61,7 +85,7 @@ describe('electron-builder.yml', () => {
       npmRebuild: true,
       win: { target: 'nsis' },
       nsis: { perMachine: true },
-      mac: { target: 'dmg' },
+      mac: { target: ['dmg', 'zip'] },
       linux: { target: ['AppImage', 'deb'] },
     });
     expect(config['asarUnpack']).toContain('**/node_modules/better-sqlite3/**/*.node');

@@ -51,6 +51,13 @@ export const handlersNotUnderTest = {
   },
   sync: { status: notUnderTest, now: notUnderTest, enrol: notUnderTest },
   reports: { checkinsByDay: notUnderTest, crateTraffic: notUnderTest, waiting: notUnderTest },
+  maintenance: {
+    backupNow: notUnderTest,
+    backups: notUnderTest,
+    exportProfile: notUnderTest,
+    supportBundle: notUnderTest,
+    updateStatus: notUnderTest,
+  },
 } satisfies DeskHandlers;
 
 /** A check-in answer as a scan handler under test gives it back. */

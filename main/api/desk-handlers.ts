@@ -14,6 +14,7 @@ import {
   type Library,
   type ReceiveItemAnswer,
 } from '../../shared/index.js';
+import { maintenanceWithoutDataFolder } from '../backup/index.js';
 import { checkIn, recentCheckins, undoCheckin } from '../checkin/index.js';
 import { deskLibrary, type DeskContext } from '../context.js';
 import {
@@ -124,7 +125,7 @@ async function exportRange(
  */
 export function createDeskHandlers(
   ctx: DeskContext,
-  parts: { sync?: DeskSync } = {},
+  parts: { sync?: DeskSync; maintenance?: DeskHandlers['maintenance'] } = {},
 ): DeskHandlers {
   return {
     desk: {
@@ -299,5 +300,8 @@ export function createDeskHandlers(
       crateTraffic: (args) => crateTraffic(ctx, args),
       waiting: () => waiting(ctx),
     } satisfies DeskHandlers['reports'],
+
+    // Backups, profile and support bundle need the data folder: startDesk hands them in.
+    maintenance: parts.maintenance ?? maintenanceWithoutDataFolder,
   };
 }

@@ -47,6 +47,8 @@ export interface DeskSettings {
   readonly editors: readonly string[];
   /** Set by enrolment: where and as whom this desk syncs. Absent: the desk does not sync. */
   readonly sync?: DeskSyncSettings;
+  /** Days the daily backups of the desk database are kept (main/backup); absent: 14. */
+  readonly backupRetentionDays?: number;
 }
 
 const FILE = 'desk.json';
@@ -66,7 +68,8 @@ function isSettings(value: unknown): value is DeskSettings {
     v['staffPins'] !== null &&
     Array.isArray(v['editors']) &&
     v['editors'].every((initials) => typeof initials === 'string') &&
-    (v['sync'] === undefined || isSyncSettings(v['sync']))
+    (v['sync'] === undefined || isSyncSettings(v['sync'])) &&
+    (v['backupRetentionDays'] === undefined || typeof v['backupRetentionDays'] === 'number')
   );
 }
 

@@ -26,6 +26,14 @@ export type { RxStorageSqlite, SqliteStorageSettings, StoreOpenErrorCode } from 
 export { openDeskStore, DESK_DATABASE_NAME } from './desk-store.js';
 export type { DeskStore } from './desk-store.js';
 export { loadDeskSettings, saveDeskSettings, hashPin, pinMatches } from './desk-settings.js';
+// --- Copies of the desk database (online backup) and putting one back ---
+export {
+  copyDatabaseFile,
+  checkDatabaseFile,
+  restoreDatabaseFile,
+  DatabaseCopyError,
+} from './backup.js';
+export type { DatabaseCopy, DatabaseCheck, DatabaseCopyOptions } from './backup.js';
 export type { DeskSettings, DeskSyncSettings } from './desk-settings.js';
 export { deskData, StoreWriteError } from './desk-data.js';
 export type { DeskData, Stored } from './desk-data.js';

@@ -320,6 +320,39 @@ export const deskContract = {
     /** What is waiting here now: open crates, crates in transit here, the hold shelf. */
     waiting: noArgs(),
   },
+  maintenance: {
+    /**
+     * Backs the desk database up now into the data folder's backups/ (SQLite's online
+     * backup: scans go on meanwhile; the copy is checked before it counts). The desk also
+     * does this by itself once a day, and removes backups older than the days desk.json
+     * keeps them (14 by default; the newest is always kept). Offline: yes. Errors:
+     * backup_failed (disk full, folder not writable; nothing was changed).
+     */
+    backupNow: noArgs(),
+    /** The desk's backups, newest first. Offline: yes. Errors: none. */
+    backups: noArgs(),
+    /**
+     * This desk's profile as one .zip to move it to another PC: a consistent copy of the
+     * desk database (every record, note attachments included) and its settings. The desk
+     * token and the staff PIN hashes are secrets and stay out unless `includeSecrets` is
+     * set; without them the restored desk must be enrolled again and staff set new PINs.
+     * Offline: yes. Errors: backup_failed.
+     */
+    exportProfile: Type.Object({ includeSecrets: Type.Optional(Type.Boolean()) }, strict),
+    /**
+     * One .zip for the consortium's support: the desk's logs, its settings without token or
+     * PIN hashes, record counts, versions, sync and update status. Nothing about patrons:
+     * hold patron references, shelf names and the barcodes of items on holds are removed
+     * from the logs too. Offline: yes. Errors: none.
+     */
+    supportBundle: noArgs(),
+    /**
+     * Where the app's updates stand: the feed, a downloaded version, and whether it will be
+     * installed now, after a backup, or later (never while unsynced scans have no backup).
+     * Offline: yes. Errors: none.
+     */
+    updateStatus: noArgs(),
+  },
 } as const satisfies Record<string, Record<string, TSchema>>;
 
 export type DeskContract = typeof deskContract;
@@ -602,6 +635,39 @@ export interface SyncEnrolment {
   readonly status: SyncStatus;
 }
 
+/** A backup of the desk database, in the data folder's backups/. */
+export interface DeskBackup {
+  readonly fileName: string;
+  readonly takenAt: string;
+  readonly bytes: number;
+}
+
+/** A .zip for staff to save (profile export, support bundle). */
+export type ZipDocument = Omit<DeskDocument, 'mimeType'> & { readonly mimeType: 'application/zip' };
+
+/** What the desk does with a downloaded update (main/updates/update-policy.ts). */
+export interface UpdateDecision {
+  readonly action: 'install' | 'back-up-then-install' | 'wait';
+  /** Why, in staff's words. */
+  readonly reason: string;
+}
+
+export interface UpdateStatus {
+  /**
+   * `unavailable`: no feed (the desk is not enrolled, or this is not an installed app);
+   * `idle`: up to date as of `lastCheckedAt`; `downloading`; `ready`: downloaded, see
+   * `decision`; `error`: the last check or download failed (`error` says why).
+   */
+  readonly state: 'unavailable' | 'idle' | 'checking' | 'downloading' | 'ready' | 'error';
+  readonly currentVersion: string;
+  readonly availableVersion: string | null;
+  /** The generic feed: `<server>/v1/updates/`. */
+  readonly feedUrl: string | null;
+  readonly lastCheckedAt: string | null;
+  readonly decision: UpdateDecision | null;
+  readonly error: string | null;
+}
+
 /** What each method answers. Must list exactly the methods of `deskContract`. */
 export interface DeskAnswers {
   desk: {
@@ -651,6 +717,13 @@ export interface DeskAnswers {
     checkinsByDay: { day: string; route: CheckinRoute; count: number }[];
     crateTraffic: { traffic: CrateTraffic[]; turnaround: CourierTurnaround[] };
     waiting: WaitingCounts;
+  };
+  maintenance: {
+    backupNow: DeskBackup;
+    backups: DeskBackup[];
+    exportProfile: ZipDocument;
+    supportBundle: ZipDocument;
+    updateStatus: UpdateStatus;
   };
 }
 

@@ -60,6 +60,11 @@ export const deskErrorCodes = [
   'undo_not_latest',
   /** Undo: the check-in is more than 10 minutes old, or its crate was sealed since. */
   'undo_too_late',
+  /**
+   * A backup or profile export could not be written (disk full, folder not writable). The
+   * desk database was not changed.
+   */
+  'backup_failed',
   /** Something failed that staff cannot fix; the desk's log has the detail. */
   'internal',
 ] as const;

@@ -166,11 +166,15 @@ export function closeSqliteFile(file: SqliteFile): void {
 /**
  * Moves a database that cannot be opened out of the way, with its WAL and shared-memory
  * files, so a fresh one can be created in its place. Returns where the damaged file now is.
- * Nothing is deleted.
+ * Nothing is deleted. `why` names the kept file (a restore sets the live file aside too).
  */
-export function setAsideDatabaseFile(path: string, now: Date = new Date()): string {
+export function setAsideDatabaseFile(
+  path: string,
+  now: Date = new Date(),
+  why: 'unreadable' | 'before-restore' = 'unreadable',
+): string {
   const stamp = now.toISOString().replace(/[:.]/g, '-');
-  const target = `${path}.unreadable-${stamp}`;
+  const target = `${path}.${why}-${stamp}`;
   for (const suffix of ['', '-wal', '-shm']) {
     if (existsSync(path + suffix)) renameSync(path + suffix, target + suffix);
   }
