@@ -14,6 +14,7 @@ import {
 } from '../shared/index.js';
 import { adminRoutes } from './admin/index.js';
 import { registerOperations, serverVersion } from './ops/index.js';
+import { registerUpdateFeed } from './ops/update-feed.js';
 import type { DeskRole } from './store/desk-registry.js';
 import { domainCollections, openBackend, type ReplicationStore } from './store/index.js';
 import { HttpError, primaryKeyOf, registerSyncRoutes, StreamHub } from './sync/sync-routes.js';
@@ -32,6 +33,11 @@ export interface ConsortiumServerOptions {
   readonly adminToken?: string;
   /** A read-only bearer token for GET /metrics (Prometheus); the admin token works too. */
   readonly metricsToken?: string;
+  /**
+   * A folder of desk app releases (electron-builder's release/ output) served at
+   * /v1/updates/ for the desks' updater; no feed without it.
+   */
+  readonly updatesDir?: string;
   readonly logger?: boolean;
 }
 
@@ -239,6 +245,7 @@ export async function startConsortiumServer(
   });
   registerSyncRoutes(app, { store, registry, streams });
   await app.register(adminRoutes, { store, registry, requireAdmin });
+  if (options.updatesDir !== undefined) await registerUpdateFeed(app, options.updatesDir);
 
   const address = await app.listen({ host: options.host ?? '127.0.0.1', port: options.port ?? 0 });
   return {

@@ -4,7 +4,8 @@
 // (or DATABASE_URL): keep the data in PostgreSQL instead, where several instances can run on
 // one database. The administrator token is
 // read from CARREL_ADMIN_TOKEN, or made up and printed once; GET /metrics also accepts
-// CARREL_METRICS_TOKEN (docs/admin/monitoring.md).
+// CARREL_METRICS_TOKEN (docs/admin/monitoring.md). --updates <folder> (or CARREL_UPDATES_DIR)
+// serves desk app releases at /v1/updates/ for the desks' updater (docs/admin/desk-updates.md).
 import { parseArgs } from 'node:util';
 import { startConsortiumServer } from './app.js';
 import { isPostgresUrl } from './store/index.js';
@@ -15,8 +16,10 @@ const { values } = parseArgs({
     host: { type: 'string', default: '127.0.0.1' },
     port: { type: 'string', default: '8787' },
     database: { type: 'string' },
+    updates: { type: 'string' },
   },
 });
+const updatesDir = values.updates ?? process.env['CARREL_UPDATES_DIR'];
 
 const database = values.database ?? process.env['DATABASE_URL'];
 if (database !== undefined && !isPostgresUrl(database)) {
@@ -38,6 +41,7 @@ const server = await startConsortiumServer({
   port: Number(values.port),
   logger: true,
   ...(process.env['CARREL_ADMIN_TOKEN'] ? { adminToken: process.env['CARREL_ADMIN_TOKEN'] } : {}),
+  ...(updatesDir === undefined ? {} : { updatesDir }),
   ...(process.env['CARREL_METRICS_TOKEN']
     ? { metricsToken: process.env['CARREL_METRICS_TOKEN'] }
     : {}),
