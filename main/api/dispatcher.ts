@@ -86,10 +86,35 @@ export function createDispatcher(
         log(`carrel: ${name} answered something that is not a DeskResult`);
       } catch (error) {
         log(`carrel: ${name} failed: ${describeError(error, stringValues(args))}`);
+        const storage = storageFault(error);
+        if (storage) return storage;
       }
       return fail('internal', internalMessage);
     },
   };
+}
+
+/**
+ * A write the disk refused: the whole call was rolled back (nothing of it is recorded) and
+ * staff must know at once, since the next scans will fail the same way. SQLite's error codes
+ * (better-sqlite3's SqliteError.code), read without importing the driver here.
+ */
+function storageFault(error: unknown): DeskResult<never> | undefined {
+  const code =
+    typeof error === 'object' && error !== null && 'code' in error ? String(error.code) : '';
+  if (code === 'SQLITE_FULL') {
+    return fail(
+      'storage_full',
+      'The disk is full: this was NOT recorded. Free space on this computer, then scan it again.',
+    );
+  }
+  if (code.startsWith('SQLITE_READONLY') || code === 'SQLITE_IOERR_WRITE') {
+    return fail(
+      'storage_read_only',
+      'The desk cannot write to its data folder: this was NOT recorded. Call your IT support.',
+    );
+  }
+  return undefined;
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {

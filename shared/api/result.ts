@@ -65,6 +65,10 @@ export const deskErrorCodes = [
    * desk database was not changed.
    */
   'backup_failed',
+  /** The disk is full: the call was rolled back, nothing of it recorded. */
+  'storage_full',
+  /** The desk's data folder cannot be written (read-only disk or file): nothing recorded. */
+  'storage_read_only',
   /** Something failed that staff cannot fix; the desk's log has the detail. */
   'internal',
 ] as const;

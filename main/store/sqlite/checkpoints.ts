@@ -43,8 +43,13 @@ export class Checkpointer {
       this.scheduled.unref();
       return;
     }
-    this.writer.pragma('wal_checkpoint(PASSIVE)');
-    this.commits = 0;
+    try {
+      this.writer.pragma('wal_checkpoint(PASSIVE)');
+      this.commits = 0;
+    } catch {
+      // A full or read-only disk: the WAL keeps the data; the next commit tries again. A
+      // checkpoint runs from a timer, where a throw would end the whole desk.
+    }
   }
 
   close(): void {
