@@ -407,6 +407,8 @@ export interface HistoryReport {
   readonly contestedHolds: number;
   /** Check-ins the desks recorded to re-route the items of lost captures. */
   readonly reroutes: number;
+  /** Lost captures whose desk was told (re-routed, or its item already gone in a crate). */
+  readonly losersTold: number;
   readonly problems: string[];
 }
 
@@ -437,7 +439,14 @@ export async function checkHistory(
   let acknowledged = 0;
   let lost = 0;
   const ackedIds = new Set<string>();
-  const captures = new Map<string, { barcode: string; at: string; deskId: string }[]>();
+  const captures = new Map<
+    string,
+    { barcode: string; at: string; deskId: string; checkinId: string; crateId?: string }[]
+  >();
+  const crates = new Map<string, WireDocument>();
+  for (const view of views.values()) {
+    for (const doc of view.get('crates') ?? []) crates.set(String(doc['id']), doc);
+  }
   for (const { desk } of desks) {
     for (const ack of desk.acks) {
       acknowledged += 1;
@@ -454,7 +463,13 @@ export async function checkHistory(
       const holdId = ack.outcome.holdId;
       if (holdId && !ack.outcome.transitReceived) {
         const list = captures.get(holdId) ?? [];
-        list.push({ barcode: ack.barcode, at: ack.scannedAt, deskId: desk.deskId });
+        list.push({
+          barcode: ack.barcode,
+          at: ack.scannedAt,
+          deskId: desk.deskId,
+          checkinId: ack.checkinId,
+          ...(ack.outcome.crateId === undefined ? {} : { crateId: ack.outcome.crateId }),
+        });
         captures.set(holdId, list);
       }
     }
@@ -502,5 +517,43 @@ export async function checkHistory(
       );
     }
   }
-  return { acknowledged, lost, duplicated, contestedHolds, reroutes: reroutes.size, problems };
+  // The desks that lost were told: each losing capture was routed again (the desk emits
+  // holds.captureLost with that re-routing), unless its item had already left in a sealed
+  // crate (then the desk is told without a re-routing; the library it reaches routes it) or
+  // the desk scanned the item again later anyway.
+  const rescanned = new Set<string>();
+  for (const { desk } of desks) {
+    const latest = new Map<string, string>();
+    for (const ack of desk.acks) latest.set(ack.barcode, ack.checkinId);
+    for (const ack of desk.acks) {
+      if (latest.get(ack.barcode) !== ack.checkinId) rescanned.add(ack.checkinId);
+    }
+  }
+  let told = 0;
+  for (const [holdId, list] of captures) {
+    const stored = holds.get(holdId);
+    if (!stored || new Set(list.map((capture) => capture.barcode)).size < 2) continue;
+    for (const capture of list) {
+      if (capture.barcode === stored['capturedItemBarcode']) continue;
+      const crate = capture.crateId === undefined ? undefined : crates.get(capture.crateId);
+      const left = crate !== undefined && crate['status'] !== 'open';
+      if (reroutes.has(capture.checkinId) || left || rescanned.has(capture.checkinId)) {
+        told += 1;
+      } else {
+        problems.push(
+          `contested hold ${holdId}: the capture of ${capture.barcode} by ${capture.deskId} ` +
+            'lost, and that desk never routed the item again',
+        );
+      }
+    }
+  }
+  return {
+    acknowledged,
+    lost,
+    duplicated,
+    contestedHolds,
+    reroutes: reroutes.size,
+    losersTold: told,
+    problems,
+  };
 }

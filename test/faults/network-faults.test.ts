@@ -57,6 +57,7 @@ describe('desks syncing through a faulty network', () => {
       }
       expect(report.serverRestarts).toBe(1);
       expect(report.contestedHolds).toBeGreaterThan(0);
+      expect(report.losersTold).toBeGreaterThan(0);
     },
   );
 });

@@ -41,7 +41,8 @@ function addSyncRun(name: string, report: SyncRunReport): void {
   console.log(
     `${name}: ${report.desks} desks, ${report.acknowledged} acknowledged, ${report.lost} lost, ` +
       `${report.duplicated} duplicated, ${report.contestedHolds} contested holds, ` +
-      `${report.reroutes} re-routed, ${report.serverRestarts} server restarts, faults ` +
+      `${report.reroutes} re-routed, ${report.losersTold} losing desks told, ` +
+      `${report.serverRestarts} server restarts, faults ` +
       `${JSON.stringify(report.faultCounts)}, ${report.problems.length} problems`,
   );
 }
