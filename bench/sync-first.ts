@@ -1,0 +1,156 @@
+/**
+ * bench:sync, part 1: the first sync of a large library. The server (its own process) holds
+ * `docs` documents visible to library L00 (items it owns, holds picked up there) among other
+ * libraries' items; a fresh desk core (its own process) enrols and syncs until its status is
+ * online with nothing pending. Timed from the enrol call to that status.
+ *
+ * The floor, in the same run: raw better-sqlite3 with the desk store's pragmas
+ * (DURABLE_PRAGMAS) inserting the same documents as JSON rows under a primary key, one table
+ * per collection, one transaction per batch of the desk's pull batch size (MAX_PULL_LIMIT).
+ * It is what storing the documents costs at the least; it has no network, no server and no
+ * RxDB.
+ */
+import Database from 'better-sqlite3';
+import { statSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  DESK_DATABASE_NAME,
+  DURABLE_PRAGMAS,
+  databaseFilePath,
+  openDeskStore,
+} from '../main/store/index.js';
+import { MAX_PULL_LIMIT, type Hold, type Item } from '../shared/index.js';
+import {
+  enrolmentCode,
+  holdAt,
+  importDocuments,
+  itemAt,
+  libraries,
+  startDeskProcess,
+  startServerProcess,
+  value,
+} from './sync-support.js';
+
+const LIBRARIES = 50;
+
+export interface FirstSyncResult {
+  readonly docs: number;
+  readonly seconds: number;
+  readonly floor_seconds: number;
+}
+
+/** The library's share: nine items in ten, one hold in ten; plus others' items it never sees. */
+function documents(docs: number): { items: Item[]; holds: Hold[]; others: Item[] } {
+  const holdCount = Math.floor(docs / 10);
+  const items = Array.from({ length: docs - holdCount }, (_, n) => itemAt(n, LIBRARIES, 0));
+  const holds = Array.from({ length: holdCount }, (_, n) =>
+    holdAt(n, n * 7, 0, 1 + (n % (LIBRARIES - 1))),
+  );
+  const others = Array.from({ length: Math.floor(docs / 10) }, (_, n) =>
+    itemAt(docs + n, LIBRARIES, 1 + (n % (LIBRARIES - 1))),
+  );
+  return { items, holds, others };
+}
+
+function floorOnce(path: string, data: { items: Item[]; holds: Hold[] }): number {
+  const db = new Database(path);
+  try {
+    for (const pragma of DURABLE_PRAGMAS) db.pragma(pragma);
+    db.exec(`
+      CREATE TABLE items (id TEXT PRIMARY KEY, data TEXT NOT NULL);
+      CREATE TABLE holds (id TEXT PRIMARY KEY, data TEXT NOT NULL);
+    `);
+    const insertItem = db.prepare('INSERT INTO items VALUES (?, ?)');
+    const insertHold = db.prepare('INSERT INTO holds VALUES (?, ?)');
+    const items = db.transaction((batch: Item[]) => {
+      for (const item of batch) insertItem.run(item.barcode, JSON.stringify(item));
+    });
+    const holds = db.transaction((batch: Hold[]) => {
+      for (const hold of batch) insertHold.run(hold.id, JSON.stringify(hold));
+    });
+    const started = performance.now();
+    for (let at = 0; at < data.items.length; at += MAX_PULL_LIMIT) {
+      items(data.items.slice(at, at + MAX_PULL_LIMIT));
+    }
+    for (let at = 0; at < data.holds.length; at += MAX_PULL_LIMIT) {
+      holds(data.holds.slice(at, at + MAX_PULL_LIMIT));
+    }
+    return (performance.now() - started) / 1000;
+  } finally {
+    db.close();
+  }
+}
+
+export async function benchFirstSync(dir: string, docs: number): Promise<FirstSyncResult> {
+  const data = documents(docs);
+  const server = await startServerProcess(join(dir, 'server'));
+  try {
+    let started = performance.now();
+    await importDocuments(server.url, 'libraries', libraries(LIBRARIES));
+    await importDocuments(server.url, 'items', data.items);
+    await importDocuments(server.url, 'holds', data.holds);
+    await importDocuments(server.url, 'items', data.others);
+    console.log(
+      `  server seeded: ${data.items.length} items and ${data.holds.length} holds of L00, ${data.others.length} items of other libraries (${((performance.now() - started) / 1000).toFixed(1)} s, admin import)`,
+    );
+
+    const desk = await startDeskProcess(join(dir, 'desk'));
+    let peakRssMb = 0;
+    let seconds: number;
+    try {
+      const code = await enrolmentCode(server.url, 'L00');
+      started = performance.now();
+      value(await desk.client.sync.enrol({ serverUrl: server.url, code, deskName: 'First sync' }));
+      for (;;) {
+        const status = value(await desk.client.sync.status({}));
+        if (status.state === 'online' && status.pending === 0) break;
+        if (status.state === 'error') throw new Error(`first sync failed: ${status.error?.code}`);
+        await new Promise((wait) => setTimeout(wait, 50));
+      }
+      seconds = (performance.now() - started) / 1000;
+    } finally {
+      peakRssMb = (await desk.close()).peakRssMb;
+    }
+
+    // The desk really holds the library: count what is in its database.
+    const store = await openDeskStore({ dataDir: join(dir, 'desk') });
+    const held = {
+      items: await store.db.items.count().exec(),
+      holds: await store.db.holds.count().exec(),
+    };
+    await store.close();
+    if (held.items !== data.items.length || held.holds !== data.holds.length) {
+      throw new Error(
+        `the desk holds ${held.items} items and ${held.holds} holds after its first sync, not ${data.items.length} and ${data.holds.length}`,
+      );
+    }
+    const floor = floorSeconds(dir, data);
+    // What each side keeps per document (files closed, WAL checkpointed into them).
+    const deskBytes = statSync(databaseFilePath(join(dir, 'desk'), DESK_DATABASE_NAME)).size;
+    const floorBytes = statSync(join(dir, 'floor-1.sqlite')).size;
+    console.log(
+      `  desk: ${seconds.toFixed(1)} s to online with nothing pending (${Math.round(docs / seconds)} docs/s), holds all ${docs}; peak RSS of the desk process ${peakRssMb} MB`,
+    );
+    console.log(
+      `  floor (raw better-sqlite3, ${MAX_PULL_LIMIT} rows per transaction, median of 3): ${floor.toFixed(2)} s; desk/floor ${(seconds / floor).toFixed(1)}x (target <= 3x: ${seconds <= 3 * floor ? 'met' : 'MISSED'})`,
+    );
+    console.log(
+      `  database file: desk ${Math.round(deskBytes / docs)} bytes per document (RxDB's row, its index keys, the replication's copy of the server state), floor ${Math.round(floorBytes / docs)}`,
+    );
+    return { docs, seconds: round(seconds), floor_seconds: round(floor) };
+  } finally {
+    await server.close();
+  }
+}
+
+/**
+ * The floor's median of three runs, each into a new file: this machine is shared, and one run
+ * can land on a busy moment of the disk. (The desk runs once; the best of three would flatter
+ * the floor.)
+ */
+function floorSeconds(dir: string, data: { items: Item[]; holds: Hold[] }): number {
+  const runs = [1, 2, 3].map((run) => floorOnce(join(dir, `floor-${run}.sqlite`), data));
+  return runs.sort((x, y) => x - y)[1] ?? NaN;
+}
+
+const round = (n: number) => Math.round(n * 1000) / 1000;
