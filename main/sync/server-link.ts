@@ -4,6 +4,7 @@
 // ONE back-off for all of them. While the server is unreachable every pull, push and the
 // stream wait for the same next attempt, so eight collections do not hammer a server that is
 // down eight times over; `wake()` ("sync now") cuts the wait short.
+import { gzipSync } from 'node:zlib';
 import { SYNC_BASE_PATH, type WireError } from '../../shared/index.js';
 import { backoffDelay, defaultBackoff, type BackoffPolicy } from './backoff.js';
 import type { ClockSample } from './clock-offset.js';
@@ -227,6 +228,7 @@ export class ServerLink {
       ...(until ? [until] : []),
     ]);
     const sentAt = this.options.now().getTime();
+    const payload = body === undefined ? undefined : requestBody(body);
     let response: Response;
     try {
       response = await this.fetchImpl(`${this.options.serverUrl}${SYNC_BASE_PATH}${path}`, {
@@ -236,9 +238,9 @@ export class ServerLink {
           accept,
           // An event stream must not be compressed: a compressor holds events back.
           ...(accept === 'text/event-stream' ? { 'accept-encoding': 'identity' } : {}),
-          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+          ...(payload === undefined ? {} : payload.headers),
         },
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        ...(payload === undefined ? {} : { body: payload.body }),
         signal,
       });
     } catch (error) {
@@ -295,4 +297,26 @@ export class ServerLink {
     }
     return new SyncRequestError(failure);
   }
+}
+
+/** Bodies at least this long go gzipped: on a slow link the bytes are the cost. */
+export const GZIP_REQUEST_BYTES = 1024;
+
+/**
+ * A JSON request body, gzipped when it is long enough to gain from it. A batch of pushed
+ * check-ins repeats its field names and codes row after row, so it shrinks about tenfold;
+ * the server inflates it within its body limit (@fastify/compress).
+ */
+export function requestBody(body: unknown): {
+  body: string | Uint8Array;
+  headers: Record<string, string>;
+} {
+  const json = JSON.stringify(body);
+  if (json.length < GZIP_REQUEST_BYTES) {
+    return { body: json, headers: { 'content-type': 'application/json' } };
+  }
+  return {
+    body: new Uint8Array(gzipSync(json, { level: 6 })),
+    headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' },
+  };
 }

@@ -1,11 +1,13 @@
 // The consortium server over real HTTP on loopback, with its real SQLite store: enrolment,
 // pull and push with conflicts, and the write rules and validation every push goes through.
 import { mkdtempSync, rmSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startConsortiumServer, type ConsortiumServer } from '../../server/app.js';
 import type { PullResponse, PushResponse, WireDocument } from '../../shared/index.js';
+import { requestBody } from '../../main/sync/server-link.js';
 import { consortium, hold, item, itemBarcode, T0 } from '../support/desk.js';
 
 let dir: string;
@@ -306,5 +308,56 @@ describe('the consortium server', () => {
       { rows: [{ assumedMasterState: atEast, newDocumentState: atMain }] },
     );
     expect(backwards).toMatchObject({ status: 403, body: { error: { code: 'forbidden' } } });
+  });
+
+  it('takes a gzipped push, as desks send long bodies, and answers it like any other', async () => {
+    const rows = Array.from({ length: 40 }, (_, n) => ({
+      assumedMasterState: null,
+      newDocumentState: {
+        id: `01JS00000000000000000G${String(n).padStart(4, '0')}`,
+        barcode: mainItem,
+        library: 'MAIN',
+        staff: 'AB',
+        scannedAt: T0,
+        outcome: { route: 'reshelve' },
+        updatedAt: T0,
+        deskId: deskId('MAIN'),
+        _deleted: false,
+      },
+    }));
+    const payload = requestBody({ rows });
+    expect(payload.headers['content-encoding']).toBe('gzip');
+    const plainLength = JSON.stringify({ rows }).length;
+    expect(payload.body.length).toBeLessThan(plainLength / 5);
+    const response = await fetch(`${server.url}/v1/sync/checkins/push`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token('MAIN')}`, ...payload.headers },
+      body: payload.body,
+    });
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ conflicts: [] });
+    const pulled = await call<PullResponse>(
+      'GET',
+      '/v1/sync/checkins/pull?limit=1000',
+      token('MAIN'),
+    );
+    const ids = new Set(pulled.body.documents.map((doc: WireDocument) => doc['id']));
+    expect(rows.every((row) => ids.has(row.newDocumentState.id))).toBe(true);
+  });
+
+  it('refuses a gzipped body that inflates past the body limit, and keeps answering', async () => {
+    const bomb = gzipSync(Buffer.from(`{"rows":[${'0,'.repeat(20_000_000)}0]}`));
+    expect(bomb.length).toBeLessThan(200_000);
+    const response = await fetch(`${server.url}/v1/sync/checkins/push`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${token('MAIN')}`,
+        'content-type': 'application/json',
+        'content-encoding': 'gzip',
+      },
+      body: new Uint8Array(bomb),
+    });
+    expect(response.status).toBe(413);
+    expect((await call('GET', '/v1/sync/checkins/pull?limit=1', token('MAIN'))).status).toBe(200);
   });
 });
