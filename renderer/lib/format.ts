@@ -1,11 +1,15 @@
 // Dates and durations as desk staff read them, in the desk computer's own time zone.
 
+// One formatter, made once: toLocaleTimeString with options builds a new one at every call,
+// which the list of recent scans paid for each row at each re-render.
+const timeFormat = new Intl.DateTimeFormat(undefined, {
+  hour: '2-digit',
+  minute: '2-digit',
+  second: '2-digit',
+});
+
 export function formatTime(iso: string): string {
-  return new Date(iso).toLocaleTimeString(undefined, {
-    hour: '2-digit',
-    minute: '2-digit',
-    second: '2-digit',
-  });
+  return timeFormat.format(new Date(iso));
 }
 
 export function formatDateTime(iso: string): string {
