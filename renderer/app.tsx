@@ -4,6 +4,7 @@ import { useEffect } from 'react';
 import { StatusBar } from './components/status-bar.js';
 import { useDeskState } from './desk-client/desk-context.js';
 import { CratesScreen } from './screens/crates-screen.js';
+import { DeskCareScreen } from './screens/desk-care-screen.js';
 import { FirstRun } from './screens/first-run.js';
 import { HoldsScreen } from './screens/holds-screen.js';
 import { NotesScreen } from './screens/notes-screen.js';
@@ -18,12 +19,13 @@ const screenNames: Record<Screen, string> = {
   holds: 'Holds',
   notes: 'Training notes',
   reports: 'Reports',
+  desk: 'This desk',
 };
 
 function Navigation() {
   const current = useDeskState((state) => state.screen);
   const go = useDeskState((state) => state.go);
-  // Alt+1..5 switch screens from anywhere, scan input included.
+  // Alt+1..6 switch screens from anywhere, scan input included.
   useEffect(() => {
     function onKeyDown(event: KeyboardEvent): void {
       if (!event.altKey || event.ctrlKey || event.metaKey) return;
@@ -70,6 +72,8 @@ function CurrentScreen() {
       return <NotesScreen />;
     case 'reports':
       return <ReportsScreen />;
+    case 'desk':
+      return <DeskCareScreen />;
   }
 }
 

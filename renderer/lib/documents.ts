@@ -1,8 +1,11 @@
 // Printed documents (labels, manifests, slips) come from the desk as base64; the page turns
 // them into a blob URL to open (and print from the viewer) or to save.
-import type { DeskDocument } from '../../shared/api/index.js';
+import type { DeskDocument, ZipDocument } from '../../shared/api/index.js';
 
-function blobOf(doc: Pick<DeskDocument, 'base64' | 'mimeType'>): Blob {
+/** A file from the desk: a printed document or a .zip. */
+type DeskFile = Pick<DeskDocument | ZipDocument, 'base64' | 'mimeType' | 'fileName'>;
+
+function blobOf(doc: Pick<DeskFile, 'base64' | 'mimeType'>): Blob {
   const binary = atob(doc.base64);
   const bytes = new Uint8Array(binary.length);
   for (let i = 0; i < binary.length; i += 1) bytes[i] = binary.charCodeAt(i);
@@ -15,7 +18,7 @@ function revokeLater(url: string): void {
 }
 
 /** Saves the document as a file (the browser's download, or the desk app's save dialog). */
-export function saveDocument(doc: Pick<DeskDocument, 'base64' | 'mimeType' | 'fileName'>): void {
+export function saveDocument(doc: DeskFile): void {
   const url = URL.createObjectURL(blobOf(doc));
   const link = document.createElement('a');
   link.href = url;

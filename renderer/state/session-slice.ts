@@ -3,7 +3,7 @@
 import type { DeskError, DeskStatus, LibraryRef } from '../../shared/api/index.js';
 import type { SliceCreator } from './store.js';
 
-export const screens = ['scan', 'crates', 'holds', 'notes', 'reports'] as const;
+export const screens = ['scan', 'crates', 'holds', 'notes', 'reports', 'desk'] as const;
 export type Screen = (typeof screens)[number];
 
 export interface SessionSlice {

@@ -107,8 +107,11 @@ export async function signIn(page: Page, initials: string) {
 }
 
 /** Alt+n: the screens' keyboard shortcuts (1 check in, 2 crates, 3 holds, 4 notes, 5 reports). */
-export async function goTo(page: Page, screen: 'scan' | 'crates' | 'holds' | 'notes' | 'reports') {
-  const keys = { scan: '1', crates: '2', holds: '3', notes: '4', reports: '5' } as const;
+export async function goTo(
+  page: Page,
+  screen: 'scan' | 'crates' | 'holds' | 'notes' | 'reports' | 'desk',
+) {
+  const keys = { scan: '1', crates: '2', holds: '3', notes: '4', reports: '5', desk: '6' } as const;
   await page.keyboard.press(`Alt+${keys[screen]}`);
   const headings = {
     scan: 'Check in',
@@ -116,6 +119,7 @@ export async function goTo(page: Page, screen: 'scan' | 'crates' | 'holds' | 'no
     holds: 'Holds',
     notes: 'Training notes',
     reports: 'Reports',
+    desk: 'This desk',
   } as const;
   await page.getByRole('heading', { level: 1, name: headings[screen] }).waitFor();
 }

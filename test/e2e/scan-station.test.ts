@@ -141,10 +141,24 @@ describe('the scan station', () => {
       expect(await focusedId(page)).toBe('scan-input');
 
       // Every other screen, reached by its keyboard shortcut.
-      for (const screen of ['crates', 'holds', 'notes', 'reports'] as const) {
+      for (const screen of ['crates', 'holds', 'notes', 'reports', 'desk'] as const) {
         await goTo(page, screen);
         await checkScreen(page, `screen-${screen}`);
       }
+      // This desk: a backup taken on demand shows in the list of backups.
+      await page.getByRole('button', { name: 'Back up now' }).click();
+      await page
+        .getByRole('status')
+        .filter({ hasText: /Backup desk-.* taken/ })
+        .waitFor();
+      await expect
+        .poll(() =>
+          page
+            .getByRole('table', { name: /Backups on this computer/ })
+            .locator('tbody tr')
+            .count(),
+        )
+        .toBeGreaterThan(0);
       // The transit item sits in an open crate to EAST, with its count.
       await goTo(page, 'crates');
       const card = page.getByTestId('crate-card').filter({ hasText: 'To East Library (EAST)' });
