@@ -51,14 +51,33 @@ const collectionParam = {
   properties: { collection: { type: 'string', enum: [...replicatedCollections] } },
 } as const;
 
+/**
+ * A desk is told at most once per this window per collection: the first change at once, later
+ * ones in the window together at its end (with the newest seq). At a busy consortium every
+ * event costs the desk a pull, and pulls set off by every single commit were most of the
+ * PostgreSQL push latency under load (bench:sync).
+ */
+export const STREAM_WINDOW_MS = 150;
+
+interface StreamEntry {
+  readonly desk: EnrolledDesk;
+  readonly reply: FastifyReply;
+  /** Changes held back in the current window: collection -> newest seq. */
+  readonly pending: Map<DeskCollectionName, number>;
+  timer: ReturnType<typeof setTimeout> | undefined;
+}
+
 /** Live streams by desk, to tell them a collection changed. */
 export class StreamHub {
-  private readonly streams = new Set<{ desk: EnrolledDesk; reply: FastifyReply }>();
+  private readonly streams = new Set<StreamEntry>();
 
   add(desk: EnrolledDesk, reply: FastifyReply): () => void {
-    const entry = { desk, reply };
+    const entry: StreamEntry = { desk, reply, pending: new Map(), timer: undefined };
     this.streams.add(entry);
-    return () => this.streams.delete(entry);
+    return () => {
+      if (entry.timer) clearTimeout(entry.timer);
+      this.streams.delete(entry);
+    };
   }
 
   /**
@@ -68,15 +87,34 @@ export class StreamHub {
    */
   changed(collection: string, seq: number, libraries: readonly string[] = [EVERY_LIBRARY]): void {
     if (!isReplicated(collection)) return;
-    const message: StreamMessage = { type: 'changed', collection, checkpoint: { seq } };
     const everyone = libraries.includes(EVERY_LIBRARY);
-    for (const { desk, reply } of this.streams) {
-      if (everyone || libraries.includes(desk.library)) send(reply, message);
+    for (const entry of this.streams) {
+      if (!everyone && !libraries.includes(entry.desk.library)) continue;
+      if (entry.timer === undefined) {
+        send(entry.reply, { type: 'changed', collection, checkpoint: { seq } });
+        entry.timer = setTimeout(() => this.flush(entry), STREAM_WINDOW_MS);
+      } else {
+        entry.pending.set(collection, Math.max(entry.pending.get(collection) ?? 0, seq));
+      }
     }
   }
 
+  /** The end of a window: what was held back goes out, and a new window starts if it did. */
+  private flush(entry: StreamEntry): void {
+    entry.timer = undefined;
+    if (entry.pending.size === 0 || !this.streams.has(entry)) return;
+    for (const [collection, seq] of entry.pending) {
+      send(entry.reply, { type: 'changed', collection, checkpoint: { seq } });
+    }
+    entry.pending.clear();
+    entry.timer = setTimeout(() => this.flush(entry), STREAM_WINDOW_MS);
+  }
+
   closeAll(): void {
-    for (const { reply } of this.streams) reply.raw.end();
+    for (const entry of this.streams) {
+      if (entry.timer) clearTimeout(entry.timer);
+      entry.reply.raw.end();
+    }
     this.streams.clear();
   }
 }
