@@ -335,7 +335,11 @@ export async function syncUntilQuiet(
     for (const desk of desks) await desk.send({ cmd: 'crates' });
     const unpacked = desks.reduce((n, desk) => n + desk.acks.length, 0) !== before;
     quiet = settled && !unpacked ? quiet + 1 : 0;
-    if (!settled) await new Promise((done) => setTimeout(done, 500));
+    // A round can end settled while a desk still writes in reply to what it just pulled (a
+    // lost capture is re-routed 300 ms after the holds change) and the server tells the
+    // other desks of that within its stream window (150 ms): wait that out between rounds,
+    // so two quiet rounds in a row mean nobody wrote in between.
+    await new Promise((done) => setTimeout(done, 500));
   }
   return [];
 }

@@ -129,6 +129,13 @@ export async function runSyncUnderFaults(options: SyncRunOptions): Promise<SyncR
       log(`server ${options.crash === 'kill' ? 'killed' : 'restarted'} (${restarts})`);
     }
     await working;
+    // The faults stay on until the plan's forced ones were all dealt out: desks that were
+    // backing off after the restart may have sent nothing while they worked, and a run must
+    // exercise every fault it claims to (asking them to sync makes the requests).
+    const forcedBy = Date.now() + 60_000;
+    while (proxy.forcedLeft > 0 && Date.now() < forcedBy) {
+      await Promise.all(desks.map((desk) => desk.syncNow()));
+    }
     proxy.setPlan(NO_FAULTS);
     log(
       `work done (${desks.reduce((n, desk) => n + desk.acks.length, 0)} scans); syncing until quiet`,

@@ -88,6 +88,8 @@ export interface FaultProxy {
   /** How many requests got each fault so far (streams count as requests). */
   readonly counts: Readonly<Record<FaultKind, number>>;
   setPlan(plan: FaultPlan): void;
+  /** Faults of the plan's `first` list not yet dealt out. */
+  readonly forcedLeft: number;
   /** Points the proxy at another server address (a restarted server on a new port). */
   setTarget(target: string): void;
   /** Resets every open connection and refuses new ones, as a server that went down. */
@@ -281,6 +283,9 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
     },
     get paused() {
       return paused;
+    },
+    get forcedLeft() {
+      return queued.length;
     },
     close() {
       for (const socket of [...sockets, ...upstreamSockets]) socket.destroy();
