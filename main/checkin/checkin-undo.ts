@@ -57,7 +57,8 @@ export async function undoCheckin(
       return fail('undo_not_latest', 'Only the last scan at this desk can be undone.');
     }
     const item = await ctx.store.data.get('items', checkin.barcode);
-    const answer = (voidedAt: string): CheckinAnswer => ({
+    // The answer of an undo is the check-in as voided, whether voided now or before.
+    const voided: CheckinAnswer = {
       checkinId: checkin.id,
       barcode: checkin.barcode,
       scannedAt: checkin.scannedAt,
@@ -66,9 +67,9 @@ export async function undoCheckin(
       ...(item ? { title: item.title } : {}),
       ...(item?.callNumber === undefined ? {} : { callNumber: item.callNumber }),
       warnings: [],
-      ...(voidedAt ? { voided: true as const } : {}),
-    });
-    if (checkin.voidedAt !== undefined) return ok(answer(checkin.voidedAt));
+      voided: true,
+    };
+    if (checkin.voidedAt !== undefined) return ok(voided);
 
     const now = ctx.now();
     if (now.getTime() - Date.parse(checkin.scannedAt) > UNDO_WINDOW_MS) {
@@ -110,7 +111,7 @@ export async function undoCheckin(
     }
 
     await ctx.store.data.update('checkins', checkin, { voidedAt: at, updatedAt: at });
-    return ok(answer(at));
+    return ok(voided);
   });
   return result;
 }

@@ -30,7 +30,7 @@ import {
 } from '../../shared/index.js';
 import { sampleDocuments } from '../../shared/schemas/sample-documents.js';
 import { consortium, hold, item, itemBarcode } from '../support/desk.js';
-import { serverView } from './harness.js';
+import { serverView } from '../support/server-view.js';
 
 export interface FuzzReport {
   readonly cases: number;

@@ -12,7 +12,6 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import {
-  SYNC_BASE_PATH,
   replicatedCollections,
   sameValue,
   type CheckinOutcome,
@@ -24,6 +23,7 @@ import {
   type WireDocument,
 } from '../../shared/index.js';
 import { seededRandom } from '../support/fault-proxy.js';
+import { keyOf, serverView, type View } from '../support/server-view.js';
 import { hold, item, itemBarcode, library } from '../support/desk.js';
 
 const fixtures = join(import.meta.dirname, 'fixtures');
@@ -343,36 +343,6 @@ export async function syncUntilQuiet(
   }
   return [];
 }
-
-type View = Map<DeskCollectionName, WireDocument[]>;
-
-/** Everything the server sends a desk with this token, by collection. */
-export async function serverView(url: string, token: string): Promise<View> {
-  const view: View = new Map();
-  for (const name of replicatedCollections) {
-    const docs: WireDocument[] = [];
-    let after: number | undefined;
-    for (;;) {
-      const query = `${after === undefined ? '' : `after=${after}&`}limit=1000`;
-      const response = await fetch(`${url}${SYNC_BASE_PATH}/sync/${name}/pull?${query}`, {
-        headers: { authorization: `Bearer ${token}` },
-      });
-      if (response.status !== 200) throw new Error(`pull ${name}: ${response.status}`);
-      const page = (await response.json()) as {
-        documents: WireDocument[];
-        checkpoint: { seq: number };
-      };
-      docs.push(...page.documents);
-      after = page.checkpoint.seq;
-      if (page.documents.length < 1000) break;
-    }
-    view.set(name, docs);
-  }
-  return view;
-}
-
-const keyOf = (name: DeskCollectionName, doc: Record<string, unknown>) =>
-  String(doc[name === 'libraries' ? 'code' : name === 'items' ? 'barcode' : 'id']);
 
 /** Differences between a desk's documents and the server's for its scope, as sentences. */
 export function divergence(desk: View, server: View, deskId: string, label: string): string[] {

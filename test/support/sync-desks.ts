@@ -10,9 +10,10 @@ import { createInterface } from 'node:readline';
 import { WebSocket } from 'ws';
 import { expect } from 'vitest';
 import { openDeskStore } from '../../main/store/index.js';
+import { keyOf } from './server-view.js';
+export { keyOf, serverView } from './server-view.js';
 import { connectWebSocketDeskClient, type DeskConnection } from '../../shared/api/client.js';
 import {
-  SYNC_BASE_PATH,
   replicatedCollections,
   sameValue,
   type DeskCollectionName,
@@ -93,34 +94,6 @@ export async function syncUntil(
 
 export const inSync = (status: SyncStatus) => status.state === 'online' && status.pending === 0;
 
-/** Everything the server sends a desk with this token, by collection and primary key. */
-export async function serverView(
-  url: string,
-  token: string,
-): Promise<Map<DeskCollectionName, WireDocument[]>> {
-  const view = new Map<DeskCollectionName, WireDocument[]>();
-  for (const name of replicatedCollections) {
-    const docs: WireDocument[] = [];
-    let after: number | undefined;
-    for (;;) {
-      const query = `${after === undefined ? '' : `after=${after}&`}limit=1000`;
-      const response = await fetch(`${url}${SYNC_BASE_PATH}/sync/${name}/pull?${query}`, {
-        headers: { authorization: `Bearer ${token}` },
-      });
-      expect(response.status).toBe(200);
-      const page = (await response.json()) as {
-        documents: WireDocument[];
-        checkpoint: { seq: number };
-      };
-      docs.push(...page.documents);
-      after = page.checkpoint.seq;
-      if (page.documents.length < 1000) break;
-    }
-    view.set(name, docs);
-  }
-  return view;
-}
-
 /** The desk's documents (its store opened here, after its process closed) in wire form. */
 export async function deskView(dataDir: string): Promise<Map<DeskCollectionName, WireDocument[]>> {
   const store = await openDeskStore({ dataDir });
@@ -145,9 +118,6 @@ export async function deskView(dataDir: string): Promise<Map<DeskCollectionName,
     await store.close();
   }
 }
-
-export const keyOf = (name: DeskCollectionName, doc: Record<string, unknown>) =>
-  String(doc[name === 'libraries' ? 'code' : name === 'items' ? 'barcode' : 'id']);
 
 /** The desk holds every live document the server sends it, as the server has it, and the
  * server holds every document this desk wrote, as the desk has it. */
