@@ -36,6 +36,7 @@ export {
 export type { DatabaseCopy, DatabaseCheck, DatabaseCopyOptions } from './backup.js';
 export type { DeskSettings, DeskSyncSettings } from './desk-settings.js';
 export { deskData, StoreWriteError } from './desk-data.js';
+export { isCollectionEmpty, writeFirstSyncPage } from './first-sync.js';
 export type { DeskData, Stored } from './desk-data.js';
 
 // --- Training notes: full-text search (SQLite FTS5 in memory) and the tag rule ---

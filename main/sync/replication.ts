@@ -16,6 +16,11 @@
 // - A first sync of a large library is pulled page by page (MAX_PULL_LIMIT documents) and
 //   never gets more than two pages ahead of what is written to the desk database, so memory
 //   holds a few pages, not the library (RxDB itself would fetch on while writes lag behind).
+// - While a collection is in its first sync (it held nothing when the pull began), the store
+//   writes each page with RxDB's meta rows and both checkpoints in one transaction
+//   (main/store/first-sync.ts) instead of RxDB's per-document downstream and its three or
+//   four commits per page; RxDB takes over from the stored checkpoint after the last page, or
+//   at the first page the collection is no longer in its first sync.
 // - A push row whose new state equals the state it was based on changes nothing and is not
 //   sent (RxDB sends a resolved conflict again even when the resolution is the server's
 //   version, which the server would refuse as another desk's row).
@@ -48,6 +53,7 @@ import {
   type WireDocument,
 } from '../../shared/index.js';
 import type { DeskContext } from '../context.js';
+import { isCollectionEmpty, writeFirstSyncPage } from '../store/index.js';
 import type { BackoffPolicy } from './backoff.js';
 import { combineOffset, offsetEstimate, type OffsetInterval } from './clock-offset.js';
 import { ServerLink, SyncRequestError, SyncStoppedError } from './server-link.js';
@@ -317,6 +323,67 @@ export function startDeskSync(ctx: DeskContext, options: DeskSyncOptions): DeskS
     }
   }
 
+  function fetchPage(
+    name: DeskCollectionName,
+    after: SyncCheckpoint | undefined,
+    limit: number,
+  ): Promise<PullResponse> {
+    const query = new URLSearchParams();
+    if (after !== undefined) query.set('after', String(after.seq));
+    query.set('limit', String(limit));
+    return link.retrying(() =>
+      attempt(`${name} pull`, () =>
+        link.json('GET', `/sync/${name}/pull?${query.toString()}`, undefined, readPullResponse),
+      ),
+    );
+  }
+
+  /**
+   * The first sync of a collection that holds nothing yet: pulls every page and has the store
+   * write each one (documents, RxDB's meta rows, both checkpoints) in one transaction (see
+   * main/store/first-sync.ts), fetching the next page while one is written. Answers RxDB
+   * with no documents once the last page is durable, so RxDB ends its pull there and carries
+   * on from the stored checkpoint; or with the first page the store would not write (the
+   * collection changed meanwhile), which RxDB then writes its own way and continues after.
+   * Undefined when the collection is not empty: RxDB pulls as usual.
+   */
+  async function pullFirstSync<Doc>(
+    name: DeskCollectionName,
+    collection: RxCollection<Doc>,
+    limit: number,
+  ): Promise<{ documents: WithDeleted<Doc>[]; checkpoint: SyncCheckpoint } | undefined> {
+    const state = replications.get(name)?.internalReplicationState as
+      RxStorageInstanceReplicationState<Doc> | undefined;
+    if (!state || !(await isCollectionEmpty(collection))) return undefined;
+    let written: SyncCheckpoint | undefined;
+    let next = fetchPage(name, undefined, limit);
+    for (;;) {
+      const page = await next;
+      const documents = page.documents as unknown as WithDeleted<Doc>[];
+      if (documents.length === 0) return { documents, checkpoint: written ?? page.checkpoint };
+      const more = documents.length >= limit;
+      if (more) {
+        next = fetchPage(name, page.checkpoint, limit);
+        // Awaited in the next turn; until then a failure must not count as unhandled.
+        next.catch(() => undefined);
+      }
+      const done = await writeFirstSyncPage(
+        ctx.store,
+        collection,
+        state,
+        documents,
+        page.checkpoint,
+        written,
+      );
+      if (!done) {
+        log(`sync: ${name}: first sync handed to RxDB after seq ${written?.seq ?? 0}`);
+        return { documents, checkpoint: page.checkpoint };
+      }
+      written = page.checkpoint;
+      if (!more) return { documents: [], checkpoint: written };
+    }
+  }
+
   function replicate<Name extends DeskCollectionName>(name: Name): Replication<Name> {
     type Doc = DeskDocuments[Name];
     const collection = ctx.store.db[name] as unknown as RxCollection<Doc>;
@@ -335,20 +402,13 @@ export function startDeskSync(ctx: DeskContext, options: DeskSyncOptions): DeskS
         batchSize: MAX_PULL_LIMIT,
         stream$: pullStream.asObservable(),
         handler: async (after, batchSize) => {
+          const limit = Math.min(batchSize, MAX_PULL_LIMIT);
+          if (after === undefined && !withAttachments) {
+            const first = await pullFirstSync(name, collection, limit);
+            if (first) return first;
+          }
           await pacePull(name, after);
-          const query = new URLSearchParams();
-          if (after !== undefined) query.set('after', String(after.seq));
-          query.set('limit', String(Math.min(batchSize, MAX_PULL_LIMIT)));
-          const answer = await link.retrying(() =>
-            attempt(`${name} pull`, () =>
-              link.json(
-                'GET',
-                `/sync/${name}/pull?${query.toString()}`,
-                undefined,
-                readPullResponse,
-              ),
-            ),
-          );
+          const answer = await fetchPage(name, after, limit);
           const pages = pulledPages.get(name) ?? [];
           pages.push(answer.checkpoint.seq);
           pulledPages.set(name, pages.slice(-2));

@@ -6,6 +6,7 @@ import {
   addRxPlugin,
   createRxDatabase,
   fillWithDefaultSettings,
+  getIndexableStringMonad,
   normalizeMangoQuery,
   now,
   prepareQuery,
@@ -24,6 +25,7 @@ import {
   setAsideDatabaseFile,
   StoreOpenError,
 } from './index.js';
+import { toSortKey } from './sort-key.js';
 
 addRxPlugin(RxDBAttachmentsPlugin);
 
@@ -296,6 +298,102 @@ describe('SQLite RxStorage through RxDB', () => {
     subscription.unsubscribe();
     await instance.close();
   });
+});
+
+/**
+ * Turns collection `scans` of database `name` into what the storage wrote before compact sort
+ * keys: UTF-16 keys, the layout recorded as the bare list of indexes (or, `unrecorded`, not
+ * at all, as in a table that predates the record).
+ */
+function rewriteAsUtf16Table(name: string, unrecorded = false): void {
+  const schema = fillWithDefaultSettings(scanSchema as unknown as RxJsonSchema<Scan>);
+  const indexes = (schema.indexes ?? []).map((index): string[] =>
+    Array.isArray(index) ? index.map(String) : [String(index)],
+  );
+  const keys = indexes.map((fields) => getIndexableStringMonad(schema, fields));
+  const raw = new Database(databaseFilePath(dir, name));
+  try {
+    const rows = raw.prepare('SELECT id, data FROM "scans__v0"').all() as {
+      id: string;
+      data: string;
+    }[];
+    const set = indexes.map((_, i) => `i${i} = ?`).join(', ');
+    const update = raw.prepare(`UPDATE "scans__v0" SET ${set} WHERE id = ?`);
+    raw.transaction(() => {
+      for (const row of rows) {
+        const stored = JSON.parse(row.data) as ScanDoc;
+        update.run(...keys.map((key) => toSortKey(key(stored))), row.id);
+      }
+      if (unrecorded) {
+        raw.prepare("DELETE FROM carrel_tables WHERE name = 'scans__v0'").run();
+      } else {
+        raw
+          .prepare("UPDATE carrel_tables SET index_layout = ? WHERE name = 'scans__v0'")
+          .run(JSON.stringify(indexes));
+      }
+    })();
+  } finally {
+    raw.close();
+  }
+}
+
+function recordedLayout(name: string): string {
+  const raw = new Database(databaseFilePath(dir, name), { readonly: true });
+  try {
+    return raw
+      .prepare("SELECT index_layout FROM carrel_tables WHERE name = 'scans__v0'")
+      .pluck()
+      .get() as string;
+  } finally {
+    raw.close();
+  }
+}
+
+describe('sort key encodings', () => {
+  it('creates new tables with compact sort keys and records it with their layout', async () => {
+    const db = await openDatabase('compact');
+    await db.scans.bulkInsert([scan(1)]);
+    await db.close();
+    expect(JSON.parse(recordedLayout('compact'))).toMatchObject({ keys: 'compact' });
+  });
+
+  for (const unrecorded of [false, true]) {
+    it(`keeps reading and writing a table with UTF-16 keys${unrecorded ? ' and no layout record' : ''}`, async () => {
+      const name = unrecorded ? 'older' : 'old';
+      const db = await openDatabase(name);
+      await db.scans.bulkInsert(
+        Array.from({ length: 300 }, (_, i) => scan(i, i % 3 ? 'MAIN' : 'EAST')),
+      );
+      await db.close();
+      rewriteAsUtf16Table(name, unrecorded);
+
+      const again = await openDatabase(name);
+      await again.scans.bulkInsert(Array.from({ length: 30 }, (_, i) => scan(300 + i, 'EAST')));
+      const east = await again.scans
+        .find({ selector: { library: 'EAST', at: { $gte: 1100 } }, sort: [{ at: 'desc' }] })
+        .exec();
+      const expected = Array.from({ length: 330 }, (_, i) => i)
+        .filter((i) => (i < 300 ? i % 3 === 0 : true) && 1000 + i >= 1100)
+        .reverse();
+      expect(east.map((d) => d.at)).toEqual(expected.map((i) => 1000 + i));
+      expect(await again.scans.count({ selector: { library: 'MAIN' } }).exec()).toBe(200);
+      expect(
+        (await again.scans.findOne({ selector: { barcode: scan(5).barcode } }).exec())?.id,
+      ).toBe(scan(5).id);
+      const internal = again.scans.storageInstance;
+      const first = await internal.getChangedDocumentsSince!(200);
+      const rest = await internal.getChangedDocumentsSince!(1_000, first.checkpoint);
+      expect(first.documents.length + rest.documents.length).toBe(330);
+      await again.close();
+      expect(recordedLayout(name)).toBe(
+        JSON.stringify([
+          ['_deleted', 'library', 'at', 'id'],
+          ['_deleted', 'barcode', 'id'],
+          ['_meta.lwt', 'id'],
+        ]),
+      );
+    });
+  }
 });
 
 describe('a database file that cannot be opened', () => {

@@ -26,7 +26,7 @@ import {
 } from 'rxdb';
 import { boundsExactness, documentExactness } from './exactness.js';
 import type { SharedFile } from './file-pool.js';
-import { toSortKey } from './sort-key.js';
+import { toCompactSortKey, toSortKey, type SortKeyEncoder } from './sort-key.js';
 
 export interface SqliteStorageInternals {
   readonly file: SharedFile;
@@ -54,8 +54,6 @@ interface IndexColumn {
   readonly indexString: (doc: Doc<unknown>) => string;
   /** Whether a query's bound keys on this index are ordered faithfully by sort keys. */
   readonly boundsExact: (keys: readonly unknown[]) => boolean;
-  /** A key above every exact document's key on this index (for judge-mode whole scans). */
-  readonly aboveAll: Buffer;
 }
 
 interface KeyRange {
@@ -64,6 +62,23 @@ interface KeyRange {
   readonly lowerOp: '>=' | '>';
   readonly upper: Buffer;
   readonly upperOp: '<=' | '<';
+}
+
+/**
+ * How a table's index columns encode sort keys (sort-key.ts), recorded with its index layout
+ * in carrel_tables: tables created since the compact encoding existed use it; older tables
+ * keep UTF-16, under their layout as it was recorded then (the bare JSON list of indexes), so
+ * existing desk databases open unchanged and need no migration.
+ */
+type SortKeyEncoding = 'utf16' | 'compact';
+const encoders: Record<SortKeyEncoding, SortKeyEncoder> = {
+  utf16: toSortKey,
+  compact: toCompactSortKey,
+};
+
+function layoutOf(indexes: readonly (readonly string[])[], encoding: SortKeyEncoding): string {
+  const list = JSON.stringify(indexes);
+  return encoding === 'utf16' ? list : JSON.stringify({ indexes, keys: encoding });
 }
 
 /** How long a read may hold the thread before it lets a write through, by default. */
@@ -98,6 +113,8 @@ export class SqliteStorageInstance<RxDocType> implements RxStorageInstance<
 > {
   readonly primaryPath: string;
   private readonly indexColumns: IndexColumn[];
+  /** The table's sort key encoding, as recorded when it was created. */
+  private readonly sortKey: SortKeyEncoder;
   private readonly columnByIndex = new Map<string, IndexColumn>();
   private readonly changesColumn: IndexColumn;
   private readonly isExact: (doc: Doc<RxDocType>) => boolean;
@@ -135,7 +152,6 @@ export class SqliteStorageInstance<RxDocType> implements RxStorageInstance<
       fields,
       indexString: getIndexableStringMonad(anySchema, fields),
       boundsExact: boundsExactness(anySchema, fields),
-      aboveAll: toSortKey('\uffff'.repeat(getIndexStringLength(anySchema, fields) + 1)),
     }));
     this.isExact = documentExactness(schema as RxJsonSchema<Doc<RxDocType>>, indexes);
     for (const column of this.indexColumns) this.columnByIndex.set(column.fields.join(','), column);
@@ -144,7 +160,7 @@ export class SqliteStorageInstance<RxDocType> implements RxStorageInstance<
       throw new Error(`schema of ${collectionName} lacks RxDB's ['_meta.lwt', primaryKey] index`);
     }
     this.changesColumn = changesColumn;
-    this.createTables();
+    this.sortKey = encoders[this.createTables()];
     this.statements = this.prepareStatements();
     this.commitWrites = this.writer.transaction(this.writeRows.bind(this));
   }
@@ -153,9 +169,10 @@ export class SqliteStorageInstance<RxDocType> implements RxStorageInstance<
     return this.internals.file.sqlite.writer;
   }
 
-  private createTables(): void {
+  /** Creates the tables if they are missing; answers the table's sort key encoding. */
+  private createTables(): SortKeyEncoding {
     const columns = this.indexColumns.map((c) => `${c.column} BLOB NOT NULL`).join(', ');
-    const layout = JSON.stringify(this.indexColumns.map((c) => c.fields));
+    const indexes = this.indexColumns.map((c) => c.fields);
     const sql = [
       `CREATE TABLE IF NOT EXISTS ${this.tableSql} (id TEXT PRIMARY KEY NOT NULL, ` +
         `deleted INTEGER NOT NULL, lwt REAL NOT NULL, exact INTEGER NOT NULL, ` +
@@ -176,25 +193,35 @@ export class SqliteStorageInstance<RxDocType> implements RxStorageInstance<
       `CREATE TABLE IF NOT EXISTS carrel_tables (name TEXT PRIMARY KEY NOT NULL, ` +
         `index_layout TEXT NOT NULL) WITHOUT ROWID`,
     ];
-    this.writer
-      .transaction(() => {
+    return this.writer
+      .transaction((): SortKeyEncoding => {
+        const existed =
+          this.writer
+            .prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?")
+            .get(this.internals.table) !== undefined;
         for (const statement of sql) this.writer.exec(statement);
         const known = this.writer
           .prepare('SELECT index_layout FROM carrel_tables WHERE name = ?')
           .pluck()
           .get(this.internals.table) as string | undefined;
         if (known === undefined) {
+          // A table that existed without a record predates the compact encoding.
+          const encoding: SortKeyEncoding = existed ? 'utf16' : 'compact';
           this.writer
             .prepare('INSERT INTO carrel_tables (name, index_layout) VALUES (?, ?)')
-            .run(this.internals.table, layout);
-        } else if (known !== layout) {
-          // A schema's indexes changed without a version bump: the stored sort keys would be
-          // wrong, so refuse rather than answer queries from a stale layout.
-          throw new Error(
-            `collection ${this.collectionName} v${this.schema.version} was stored with indexes ` +
-              `${known} but the schema now has ${layout}; bump the schema version and migrate`,
-          );
+            .run(this.internals.table, layoutOf(indexes, encoding));
+          return encoding;
         }
+        for (const encoding of ['compact', 'utf16'] as const) {
+          if (known === layoutOf(indexes, encoding)) return encoding;
+        }
+        // A schema's indexes changed without a version bump: the stored sort keys would be
+        // wrong, so refuse rather than answer queries from a stale layout.
+        throw new Error(
+          `collection ${this.collectionName} v${this.schema.version} was stored with indexes ` +
+            `${known} but the schema now has ${JSON.stringify(indexes)}; bump the schema ` +
+            `version and migrate`,
+        );
       })
       .immediate();
   }
@@ -285,7 +312,7 @@ export class SqliteStorageInstance<RxDocType> implements RxStorageInstance<
   }
 
   private rowValues(doc: Doc<RxDocType>): Buffer[] {
-    return this.indexColumns.map((c) => toSortKey(c.indexString(doc as Doc<unknown>)));
+    return this.indexColumns.map((c) => this.sortKey(c.indexString(doc as Doc<unknown>)));
   }
 
   /** The body of bulkWrite's transaction: conflict check, rows, attachments. */
@@ -331,7 +358,7 @@ export class SqliteStorageInstance<RxDocType> implements RxStorageInstance<
         doc._meta.lwt,
         this.isExact(doc) ? 1 : 0,
         JSON.stringify(doc),
-        ...changed.map((column) => toSortKey(column.indexString(doc as Doc<unknown>))),
+        ...changed.map((column) => this.sortKey(column.indexString(doc as Doc<unknown>))),
         id,
       );
     }
@@ -408,6 +435,12 @@ export class SqliteStorageInstance<RxDocType> implements RxStorageInstance<
     });
   }
 
+  /** A key above every exact document's key on `index` (for judge-mode whole scans). */
+  private aboveAll(index: IndexColumn): Buffer {
+    const schema = this.schema as RxJsonSchema<Doc<unknown>>;
+    return this.sortKey('\uffff'.repeat(getIndexStringLength(schema, [...index.fields]) + 1));
+  }
+
   /**
    * Plans the read of a query: the key range of its index, and whether sort keys can be
    * trusted for it (`judge` false) or the matcher and comparator must decide (`judge` true:
@@ -425,7 +458,7 @@ export class SqliteStorageInstance<RxDocType> implements RxStorageInstance<
           column: index.column,
           lower: Buffer.alloc(0),
           lowerOp: '>=',
-          upper: index.aboveAll,
+          upper: this.aboveAll(index),
           upperOp: '<=',
         },
         judge,
@@ -435,9 +468,9 @@ export class SqliteStorageInstance<RxDocType> implements RxStorageInstance<
     return {
       range: {
         column: index.column,
-        lower: toSortKey(getStartIndexStringFromLowerBound(schema, plan.index, plan.startKeys)),
+        lower: this.sortKey(getStartIndexStringFromLowerBound(schema, plan.index, plan.startKeys)),
         lowerOp: plan.inclusiveStart ? '>=' : '>',
-        upper: toSortKey(getStartIndexStringFromUpperBound(schema, plan.index, plan.endKeys)),
+        upper: this.sortKey(getStartIndexStringFromUpperBound(schema, plan.index, plan.endKeys)),
         upperOp: plan.inclusiveEnd ? '<=' : '<',
       },
       judge,
@@ -623,7 +656,7 @@ export class SqliteStorageInstance<RxDocType> implements RxStorageInstance<
     const rows = (
       checkpoint
         ? this.statements.changesSince.all(
-            toSortKey(
+            this.sortKey(
               this.changesColumn.indexString({
                 _meta: { lwt: checkpoint.lwt },
                 [this.primaryPath]: checkpoint.id,

@@ -1,0 +1,248 @@
+// A collection's first sync through the store's page writer (first-sync.ts), end to end: the
+// whole desk against the scripted wire server (main/testing/wire-server.ts), real fetch, real
+// SQLite. What is checked is what RxDB's replication relies on afterwards: every pulled
+// document has its meta row (the assumed master state a later push is based on), the stored
+// checkpoints never run ahead of the committed documents, and a collection that stops being
+// in its first sync (a local write, a document pulled twice) is handed back to RxDB intact.
+import Database from 'better-sqlite3';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Item, Library } from '../../shared/index.js';
+import { startDesk, type Desk } from '../app.js';
+import {
+  startScriptedWireServer,
+  type ScriptedRequest,
+  type ScriptedWireServer,
+} from '../testing/index.js';
+import { DESK_DATABASE_NAME } from './desk-store.js';
+import { databaseFilePath } from './sqlite/index.js';
+
+const TOKEN = 'desk-token-0123456789abcdef';
+const stamp = { updatedAt: '2026-11-23T09:00:00.000Z', deskId: 'server' };
+const fast = {
+  backoff: { initialMs: 20, maxMs: 200, jitter: 0.5 },
+  requestTimeoutMs: 5_000,
+  streamIdleTimeoutMs: 5_000,
+};
+
+const library: Library = {
+  code: 'MAIN',
+  name: 'MAIN Library',
+  barcodePrefixes: ['33907'],
+  barcodeRule: { lengths: [14], checkDigit: 'codabar-mod10' },
+  floatingRules: { libraries: [], callNumberPrefixes: [] },
+  localPickupFirst: true,
+  timeZone: 'America/Chicago',
+  crateCapacity: 40,
+  holdShelfDays: 7,
+  ...stamp,
+};
+
+const item = (serial: number): Item => ({
+  barcode: `33907${String(serial).padStart(9, '0')}`,
+  bibId: `bib-${serial}`,
+  title: `Title ${serial}`,
+  owner: 'MAIN',
+  location: 'MAIN',
+  floating: false,
+  status: 'available',
+  ...stamp,
+});
+
+/** Three pages of items (the pull limit is 1,000). */
+const ITEMS = 2_500;
+
+let dir: string;
+let desk: Desk | undefined;
+/** The desk's sync log of the current test. */
+let logged: string[] = [];
+const handedOver = () => logged.filter((line) => line.includes('first sync handed to RxDB'));
+let server: ScriptedWireServer | undefined;
+
+afterEach(async () => {
+  await desk?.close();
+  await server?.close();
+  desk = undefined;
+  server = undefined;
+  rmSync(dir, { recursive: true, force: true });
+});
+
+async function until(probe: () => boolean | Promise<boolean>, what: string): Promise<void> {
+  const started = Date.now();
+  while (!(await probe())) {
+    if (Date.now() - started > 20_000) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/** An enrolled desk syncing with a scripted server holding the items; `hook` sees requests. */
+async function firstSync(
+  hook: (request: ScriptedRequest, d: Desk) => Promise<void> | void,
+  order: 'ascending' | 'descending' = 'ascending',
+) {
+  dir = mkdtempSync(join(tmpdir(), 'carrel-first-sync-'));
+  server = await startScriptedWireServer({
+    token: TOKEN,
+    hook: async (request) => {
+      if (request.path === '/enrol') {
+        return {
+          status: 200,
+          body: { deskId: '01JDESKSYNC000000000000002', token: TOKEN, library: 'MAIN' },
+        };
+      }
+      if (desk) await hook(request, desk);
+      return undefined;
+    },
+  });
+  server.put('libraries', [library]);
+  const items = Array.from({ length: ITEMS }, (_, i) => item(i + 1));
+  server.put('items', order === 'ascending' ? items : items.reverse());
+  logged = [];
+  desk = await startDesk({ dataDir: dir, sync: { ...fast, log: (line) => logged.push(line) } });
+  const enrolled = await desk.api.sync.enrol({
+    serverUrl: server.url,
+    code: 'GOOD-CODE',
+    deskName: 'Front desk',
+  });
+  expect(enrolled.ok).toBe(true);
+  const d = desk;
+  await until(() => {
+    const status = d.sync.status();
+    return status.state === 'online' && status.pending === 0;
+  }, 'online with nothing pending');
+  return d;
+}
+
+interface Committed {
+  items: number;
+  metaRows: number;
+  downSeq: number | undefined;
+}
+
+/** What the desk's file holds as committed, read on a connection of its own. */
+function committed(): Committed {
+  const db = new Database(databaseFilePath(dir, DESK_DATABASE_NAME), { readonly: true });
+  try {
+    const items = db.prepare('SELECT count(*) FROM "items__v0"').pluck().get() as number;
+    const tables = db
+      .prepare("SELECT name FROM carrel_tables WHERE name LIKE 'rx-replication-meta-%'")
+      .pluck()
+      .all() as string[];
+    for (const table of tables) {
+      const quoted = `"${table.replaceAll('"', '""')}"`;
+      const metaRows = db
+        .prepare(
+          `SELECT count(*) FROM ${quoted} WHERE json_extract(data, '$.docData.barcode') IS NOT NULL`,
+        )
+        .pluck()
+        .get() as number;
+      const checkpoint = db
+        .prepare(`SELECT data FROM ${quoted} WHERE id = 'down|1'`)
+        .pluck()
+        .get() as string | undefined;
+      const isItems = metaRows > 0 || (checkpoint !== undefined && items === 0);
+      if (!isItems) continue;
+      const data = checkpoint === undefined ? undefined : (JSON.parse(checkpoint) as object);
+      const seq = (data as { checkpointData?: { seq?: number } } | undefined)?.checkpointData?.seq;
+      return { items, metaRows, downSeq: seq };
+    }
+    return { items, metaRows: 0, downSeq: undefined };
+  } finally {
+    db.close();
+  }
+}
+
+describe('first sync', () => {
+  it('commits every page with its meta rows and checkpoint together, then syncs as RxDB does', async () => {
+    const seen: Committed[] = [];
+    const d = await firstSync((request) => {
+      if (request.path === '/sync/items/pull') seen.push(committed());
+    });
+    seen.push(committed());
+    // At every moment another connection could look, the documents, their meta rows and the
+    // checkpoint agree: the library's row took seq 1, the items 2..2501.
+    expect(seen.length).toBeGreaterThanOrEqual(3);
+    for (const state of seen) {
+      expect(state.metaRows).toBe(state.items);
+      if (state.items > 0) expect(state.downSeq).toBe(state.items + 1);
+    }
+    expect(seen.at(-1)).toEqual({ items: ITEMS, metaRows: ITEMS, downSeq: ITEMS + 1 });
+
+    // The meta rows are what a push is based on: a local change goes through at once (the
+    // scripted server takes a row only if its assumed master state is the server's).
+    const barcode = item(7).barcode;
+    const stored = await d.store.data.get('items', barcode);
+    if (!stored) throw new Error('item 7 was not pulled');
+    await d.store.data.update('items', stored, { status: 'lost' });
+    await until(
+      () =>
+        server?.documents('items').find((doc) => doc['barcode'] === barcode)?.['status'] === 'lost',
+      'the local change on the server',
+    );
+    // And what the server changes later arrives as an update.
+    server?.put('items', [{ ...item(8), title: 'Renamed on the server' }]);
+    await until(
+      async () =>
+        (await d.store.data.get('items', item(8).barcode))?.title === 'Renamed on the server',
+      'the server change at the desk',
+    );
+  });
+
+  it('keeps pages whole when the server commits ids out of order', async () => {
+    // The server serves in commit order; an ILS import need not be in barcode order.
+    const seen: Committed[] = [];
+    await firstSync((request) => {
+      if (request.path === '/sync/items/pull') seen.push(committed());
+    }, 'descending');
+    seen.push(committed());
+    for (const state of seen) expect(state.metaRows).toBe(state.items);
+    expect(seen.at(-1)).toEqual({ items: ITEMS, metaRows: ITEMS, downSeq: ITEMS + 1 });
+    expect(handedOver()).toEqual([]); // every page took the one-transaction path
+  });
+
+  it('hands the rest to RxDB when the collection is written to meanwhile, losing nothing', async () => {
+    const barcode = item(3).barcode;
+    let pulls = 0;
+    const d = await firstSync(async (request, current) => {
+      if (request.path !== '/sync/items/pull' || ++pulls !== 3) return;
+      // The third pull is asked for once the first page is written: change a pulled item here.
+      await until(
+        async () => (await current.store.data.get('items', barcode)) !== undefined,
+        'item 3',
+      );
+      const stored = await current.store.data.get('items', barcode);
+      if (stored) await current.store.data.update('items', stored, { status: 'damaged' });
+    });
+    await until(
+      () =>
+        server?.documents('items').find((doc) => doc['barcode'] === barcode)?.['status'] ===
+        'damaged',
+      'the local change on the server',
+    );
+    expect(await d.store.db.items.count().exec()).toBe(ITEMS);
+    expect(handedOver()).toHaveLength(1);
+    // The pushed change took the next seq on the server and came back in a pull.
+    await until(() => committed().downSeq === ITEMS + 2, 'the push pulled back');
+    expect(committed()).toMatchObject({ items: ITEMS, metaRows: ITEMS });
+  });
+
+  it('leaves a page to RxDB when it holds a document already written, and keeps the newer state', async () => {
+    let pulls = 0;
+    const d = await firstSync((request) => {
+      if (request.path !== '/sync/items/pull' || ++pulls !== 2) return;
+      // Item 1 came in the first page; changed now, it comes again in the last one.
+      server?.put('items', [{ ...item(1), title: 'Renamed during the first sync' }]);
+    });
+    await until(
+      async () =>
+        (await d.store.data.get('items', item(1).barcode))?.title ===
+        'Renamed during the first sync',
+      'the newer state of item 1',
+    );
+    expect(await d.store.db.items.count().exec()).toBe(ITEMS);
+    expect(committed()).toMatchObject({ items: ITEMS, metaRows: ITEMS, downSeq: ITEMS + 2 });
+    expect(d.sync.status().state).toBe('online');
+  });
+});
