@@ -90,6 +90,24 @@ describe('who sees what', () => {
     expect(await seenBy('items')).toEqual({ live: ['MAIN', 'WEST'], left: ['EAST'] });
   });
 
+  it('items: also both ends of an open hold naming the copy, until the hold ends', async () => {
+    await write('items', sample('items', { owner: 'WEST', location: 'WEST' }));
+    await write('holds', sample('holds')); // picked up at EAST, pulled at MAIN, captured
+    expect(await seenBy('items')).toEqual({ live: ['MAIN', 'EAST', 'WEST'], left: [] });
+    await write('holds', sample('holds', { status: 'fulfilled' }));
+    expect(await seenBy('items')).toEqual({ live: ['WEST'], left: ['MAIN', 'EAST'] });
+  });
+
+  it('items: also both ends of a crate the copy was scanned into, until it is closed', async () => {
+    await write('crateScans', sample('crateScans'));
+    await write('items', sample('items', { owner: 'WEST', location: 'WEST' }));
+    expect(await seenBy('items')).toEqual({ live: ['WEST'], left: [] });
+    await write('crates', sample('crates')); // MAIN to EAST
+    expect(await seenBy('items')).toEqual({ live: ['MAIN', 'EAST', 'WEST'], left: [] });
+    await write('crates', sample('crates', { status: 'closed' }));
+    expect(await seenBy('items')).toEqual({ live: ['WEST'], left: ['MAIN', 'EAST'] });
+  });
+
   it('holds: pickup and pull library; a library a hold leaves keeps no patron data', async () => {
     await write('holds', sample('holds'));
     expect(await seenBy('holds')).toEqual({ live: ['MAIN', 'EAST'], left: [] });

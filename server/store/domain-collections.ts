@@ -1,7 +1,7 @@
 // Carrel's replicated collections as registrations of the generic replication store: which
 // libraries see each document (DESIGN.md, Data). Write rules are the HTTP layer's
 // (server/sync/write-rules.ts); here is only who sees what.
-import { collectionSchemas } from '../../shared/index.js';
+import { collectionSchemas, isHoldEnded } from '../../shared/index.js';
 import type {
   Checkin,
   Crate,
@@ -25,11 +25,9 @@ export const librariesCollection = defineCollection<Library>({
 
 /**
  * An item is seen by its owner and by the library it stands at now (a floating item's
- * location). A moved item reaches its old location once more as a deletion.
- * TODO(#4): DESIGN.md also gives a library the items on its holds and in crates to or from
- * it. That scope comes from several documents of other collections at once (every hold
- * naming the item), which a single `scopeFrom` parent cannot express; until then a desk
- * routes such items from the hold's `capturedItemBarcode` and the crate's scans.
+ * location), and, lent by them, by the libraries of the holds and crates it is on (see the
+ * `grants` of holds and crate scans). A moved item reaches its old location once more as a
+ * deletion, and so does a library whose hold or crate no longer names it.
  */
 export const itemsCollection = defineCollection<Item>({
   name: 'items',
@@ -49,6 +47,17 @@ export const holdsCollection = defineCollection<Hold>({
   schema: collectionSchemas.holds,
   scope: (hold) => [hold.pickupLibrary, hold.pullLibrary],
   departed: ({ patronRef: _patronRef, shelfName: _shelfName, ...hold }) => hold,
+  // Both ends of a hold need its copy's title and call number (pull list, slips, the hold
+  // shelf), while the hold is open: an ended hold lends nothing.
+  grants: {
+    collection: 'items',
+    keys: (hold) =>
+      isHoldEnded(hold.status)
+        ? []
+        : [hold.itemBarcode, hold.capturedItemBarcode].filter(
+            (barcode): barcode is string => barcode !== undefined,
+          ),
+  },
 });
 
 /** Check-ins stay with the library that scanned them. */
@@ -71,12 +80,20 @@ export const cratesCollection = defineCollection<Crate>({
  * A crate scan is seen wherever its crate is: the destination needs the origin's scans to
  * find missing and extra items. A scan that reaches the server before its crate (desks push
  * each collection on its own) is seen by nobody until the crate arrives, then by both ends.
+ * Both ends also see the scanned item (titles on the manifest and the receipt list) until
+ * the crate is closed; a scan taking the item out again does not end that early, since scans
+ * are never changed once recorded.
  */
 export const crateScansCollection = defineCollection<CrateScan>({
   name: 'crateScans',
   primaryKey: 'id',
   schema: collectionSchemas.crateScans,
   scopeFrom: { collection: 'crates', key: 'crateId' },
+  grants: {
+    collection: 'items',
+    keys: (scan) => [scan.barcode],
+    whileParent: (crate) => crate['status'] !== 'closed',
+  },
 });
 
 /**

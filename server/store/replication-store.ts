@@ -101,6 +101,34 @@ export type ScopeRule<Doc extends JsonDocument> =
       readonly scopeFrom: { readonly collection: string; readonly key: keyof Doc & string };
     };
 
+/**
+ * A document that lends its scope to documents of another collection: every library that
+ * sees the lender also sees the documents it names there, for as long as it names them (a
+ * hold's pickup library sees the copy captured for it, even though another library owns
+ * that copy).
+ *
+ * Why a separate rule rather than a scope function reading other collections: a document
+ * can have many lenders at once, in several collections (every hold and every crate naming
+ * an item), and they change on their own. The store keeps who lends to whom in a table and
+ * re-scopes a borrower in the same transaction as the lender changes, whichever is written
+ * first; a lender that names a document not stored yet lends to it when it arrives.
+ */
+export interface ScopeGrant<Doc extends JsonDocument> {
+  /** The collection of the borrowing documents. */
+  readonly collection: string;
+  /**
+   * The primary keys of the documents this one lends its scope to now. Pure and synchronous;
+   * a deleted lender lends to nobody (the store does not ask it).
+   */
+  readonly keys: (doc: Doc) => readonly string[];
+  /**
+   * For a collection scoped by a parent (scopeFrom): its documents lend only while this
+   * holds for their parent (a crate's scans lend their crate's scope until it is closed).
+   * The store asks again whenever the parent changes.
+   */
+  readonly whileParent?: (parent: JsonDocument) => boolean;
+}
+
 export type CollectionRegistration<Doc extends JsonDocument> = {
   readonly name: string;
   readonly primaryKey: keyof Doc & string;
@@ -111,6 +139,8 @@ export type CollectionRegistration<Doc extends JsonDocument> = {
    * has no business keeping (a moved hold's patron reference). Default: the document.
    */
   readonly departed?: (doc: Doc) => Doc;
+  /** Documents of another collection this one lends its scope to; see ScopeGrant. */
+  readonly grants?: ScopeGrant<Doc>;
 } & ScopeRule<Doc>;
 
 export interface PullRequest {
@@ -198,6 +228,15 @@ export class ReplicationStoreError extends Error {
 export interface ReplicationStore {
   /** Registers a collection once, before it is pulled or pushed. `invalid_registration`. */
   register<Doc extends JsonDocument>(registration: CollectionRegistration<Doc>): void;
+
+  /**
+   * Records the loans (ScopeGrant) of documents stored before their collection's
+   * registration declared `grants` (a database from an older server), re-scoping their
+   * borrowers, once per lending collection; later calls find nothing to do. Documents
+   * written after registration record their loans as they are written. Call after
+   * registering every collection.
+   */
+  catchUpGrants(): Promise<void>;
 
   /** The registration of a collection, if registered (for the HTTP layer's validation). */
   registration(collection: string): CollectionRegistration<JsonDocument> | undefined;

@@ -17,6 +17,8 @@
 //                    that left it, so it learns of the move however late it pulls, and only
 //                    once. Indexed by (library, collection, seq): a pull is two index range
 //                    reads (the library's rows and the `'*'` rows), never a scan.
+//   scope_grants     one row per (borrower, lender) of a registration's `grants`: the
+//                    lender's libraries see the borrower too (sqlite-002-scope-grants.ts).
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -192,6 +194,29 @@ function prepareStatements(db: Database.Database) {
     latest: db
       .prepare<[string], number | null>('SELECT MAX(seq) FROM documents WHERE collection = ?')
       .pluck(),
+    allDocuments: db.prepare<[string], DocumentRow>(
+      'SELECT id, seq, deleted, data, parent FROM documents WHERE collection = ? ORDER BY id',
+    ),
+    lenders: db.prepare<[string, string], { collection: string; id: string }>(
+      'SELECT lender_collection AS collection, lender_id AS id FROM scope_grants WHERE collection = ? AND id = ?',
+    ),
+    borrowers: db
+      .prepare<[string, string, string], string>(
+        'SELECT id FROM scope_grants WHERE lender_collection = ? AND lender_id = ? AND collection = ?',
+      )
+      .pluck(),
+    grant: db.prepare<[string, string, string, string]>(
+      'INSERT OR IGNORE INTO scope_grants (collection, id, lender_collection, lender_id) VALUES (?, ?, ?, ?)',
+    ),
+    revoke: db.prepare<[string, string, string, string]>(
+      'DELETE FROM scope_grants WHERE collection = ? AND id = ? AND lender_collection = ? AND lender_id = ?',
+    ),
+    lenderCaughtUp: db
+      .prepare<[string], number>('SELECT 1 FROM scope_grant_lenders WHERE collection = ?')
+      .pluck(),
+    markLenderCaughtUp: db.prepare<[string]>(
+      'INSERT OR IGNORE INTO scope_grant_lenders (collection) VALUES (?)',
+    ),
   };
 }
 
@@ -211,6 +236,7 @@ export function checkRegistration(
   if ((typeof scope === 'function') === (scopeFrom !== undefined)) {
     throw problem('give exactly one of scope (a function) and scopeFrom');
   }
+  checkGrants(registration, taken, problem);
   if (scopeFrom === undefined) return;
   if (!isKey(scopeFrom.collection) || !isKey(scopeFrom.key)) {
     throw problem('scopeFrom needs a collection and a key field');
@@ -222,8 +248,47 @@ export function checkRegistration(
   }
 }
 
+/**
+ * Lending stays one step deep: a borrower has a scope rule of its own and lends nothing, so a
+ * lender's change re-scopes its borrowers and stops there. Chains or cycles of lending could
+ * keep a library in a scope on the strength of its own earlier presence.
+ */
+function checkGrants(
+  registration: Registration,
+  taken: ReadonlyMap<string, Registration>,
+  problem: (message: string) => ReplicationStoreError,
+): void {
+  const borrowsFromTaken = [...taken.values()].some(
+    (other) => other.grants?.collection === registration.name,
+  );
+  if (borrowsFromTaken && (registration.grants !== undefined || registration.scopeFrom)) {
+    throw problem(
+      'a collection others lend their scope to must have a scope rule and lend nothing',
+    );
+  }
+  const { grants } = registration;
+  if (grants === undefined) return;
+  if (!isKey(grants.collection) || typeof grants.keys !== 'function') {
+    throw problem('grants needs a collection and a keys function');
+  }
+  if (grants.whileParent !== undefined && registration.scopeFrom === undefined) {
+    throw problem('grants.whileParent needs scopeFrom');
+  }
+  const borrower = taken.get(grants.collection);
+  if (
+    grants.collection === registration.name ||
+    (borrower !== undefined && (borrower.grants !== undefined || borrower.scopeFrom))
+  ) {
+    throw problem(
+      `it cannot lend its scope to ${grants.collection}: a borrower must have a scope rule and lend nothing`,
+    );
+  }
+}
+
 class SqliteReplicationStore implements ReplicationStore {
   private readonly registrations = new Map<string, Registration>();
+  /** Collections some registration lends its scope to. */
+  private readonly borrowers = new Set<string>();
   private readonly listeners = new Set<(change: CommittedChange) => void>();
   private readonly statements: ReturnType<typeof prepareStatements>;
   /** One push: every row applied or answered in one transaction (run `.immediate`). */
@@ -259,6 +324,33 @@ class SqliteReplicationStore implements ReplicationStore {
     const stored = defineCollection(registration);
     checkRegistration(stored, this.registrations);
     this.registrations.set(stored.name, stored);
+    if (stored.grants !== undefined) this.borrowers.add(stored.grants.collection);
+  }
+
+  catchUpGrants(): Promise<void> {
+    return settle(() => {
+      this.assertOpen();
+      for (const registration of this.registrations.values()) {
+        if (registration.grants === undefined) continue;
+        if (this.statements.lenderCaughtUp.get(registration.name) !== undefined) continue;
+        const changes: Changes = new Map();
+        this.db
+          .transaction(() => {
+            for (const row of this.statements.allDocuments.all(registration.name)) {
+              this.refreshLoans(
+                registration,
+                row.id,
+                JSON.parse(row.data) as JsonDocument,
+                row.deleted === 1,
+                changes,
+              );
+            }
+            this.statements.markLenderCaughtUp.run(registration.name);
+          })
+          .immediate();
+        this.announce(changes);
+      }
+    });
   }
 
   registration(collection: string): Registration | undefined {
@@ -474,7 +566,98 @@ class SqliteReplicationStore implements ReplicationStore {
     for (const library of [...scope, ...left]) change.libraries.add(library);
     changes.set(collection, change);
 
-    if (!sameScope(previousScope, scope)) this.rescopeChildren(collection, id, changes);
+    const scopeChanged = !sameScope(previousScope, scope);
+    if (scopeChanged) this.rescopeChildren(collection, id, changes);
+    else this.refreshChildLoans(collection, id, current, version, changes);
+    if (registration.grants !== undefined) {
+      this.refreshLoans(
+        registration,
+        id,
+        JSON.parse(data) as JsonDocument,
+        deleted,
+        changes,
+        scopeChanged,
+      );
+    }
+  }
+
+  /**
+   * Records whom a lender lends its scope to now and re-scopes the borrowers that gained or
+   * lost it (every borrower, when the lender's own scope changed).
+   */
+  private refreshLoans(
+    registration: Registration,
+    id: string,
+    fields: JsonDocument,
+    deleted: boolean,
+    changes: Changes,
+    scopeChanged = false,
+  ): void {
+    const { grants } = registration;
+    if (grants === undefined) return;
+    const keys = deleted || !this.parentLets(registration, fields) ? [] : grants.keys(fields);
+    const next = new Set(keys.filter(isKey));
+    const before = new Set(this.statements.borrowers.all(registration.name, id, grants.collection));
+    const gained = [...next].filter((key) => !before.has(key));
+    const lost = [...before].filter((key) => !next.has(key));
+    for (const key of gained)
+      this.statements.grant.run(grants.collection, key, registration.name, id);
+    for (const key of lost)
+      this.statements.revoke.run(grants.collection, key, registration.name, id);
+    const affected = scopeChanged ? new Set([...before, ...next]) : [...gained, ...lost];
+    for (const key of affected) this.rescopeBorrower(grants.collection, key, changes);
+  }
+
+  /** Whether a document scoped by a parent may lend now (see ScopeGrant.whileParent). */
+  private parentLets(registration: Registration, fields: JsonDocument): boolean {
+    const { grants, scopeFrom } = registration;
+    if (grants?.whileParent === undefined || scopeFrom === undefined) return true;
+    const parentId = this.parentOf(registration, fields);
+    const parent =
+      parentId === null ? undefined : this.statements.document.get(scopeFrom.collection, parentId);
+    return (
+      parent !== undefined &&
+      parent.deleted === 0 &&
+      grants.whileParent(JSON.parse(parent.data) as JsonDocument)
+    );
+  }
+
+  /**
+   * A parent whose scope stayed but whose state now lets its children lend or stops them (a
+   * crate closed): the children's loans follow. The children themselves do not change.
+   */
+  private refreshChildLoans(
+    collection: string,
+    id: string,
+    previous: DocumentRow | undefined,
+    version: Version,
+    changes: Changes,
+  ): void {
+    for (const child of this.registrations.values()) {
+      const whileParent = child.grants?.whileParent;
+      if (child.scopeFrom?.collection !== collection || whileParent === undefined) continue;
+      const letBefore =
+        previous !== undefined &&
+        previous.deleted === 0 &&
+        whileParent(JSON.parse(previous.data) as JsonDocument);
+      const letsNow = !version.deleted && whileParent(JSON.parse(version.data) as JsonDocument);
+      if (letBefore === letsNow) continue;
+      for (const row of this.statements.children.all(child.name, id)) {
+        const fields = JSON.parse(row.data) as JsonDocument;
+        this.refreshLoans(child, row.id, fields, row.deleted === 1, changes);
+      }
+    }
+  }
+
+  /** Gives a borrower a new version if the libraries that see it changed. */
+  private rescopeBorrower(collection: string, id: string, changes: Changes): void {
+    const registration = this.registrations.get(collection);
+    const row = registration && this.statements.document.get(collection, id);
+    if (registration === undefined || row === undefined) return; // its scope is taken when it arrives
+    const scope = this.scopeFor(registration, JSON.parse(row.data) as JsonDocument);
+    if (sameScope(this.currentScope(collection, id), scope)) return;
+    const version = { ...row, deleted: row.deleted === 1, scope };
+    this.writeVersion(registration, version, row, changes);
   }
 
   /** Gives every document scoped by this one a new version carrying the parent's new scope. */
@@ -500,7 +683,12 @@ class SqliteReplicationStore implements ReplicationStore {
         `${registration.name}: the scope rule must return library codes.`,
       );
     }
-    return scope;
+    const id = doc[registration.primaryKey];
+    if (!this.borrowers.has(registration.name) || !isKey(id)) return scope;
+    const lent = this.statements.lenders
+      .all(registration.name, id)
+      .flatMap((lender) => this.currentScope(lender.collection, lender.id));
+    return lent.length === 0 ? scope : (normaliseScope([...scope, ...lent]) ?? scope);
   }
 
   private parentOf(registration: Registration, doc: JsonDocument): string | null {

@@ -14,7 +14,12 @@ import {
   type WireDocument,
 } from '../../shared/index.js';
 import type { DeskRegistry, EnrolledDesk } from '../store/desk-registry.js';
-import { EVERY_LIBRARY, sameDocumentState, type ReplicationStore } from '../store/index.js';
+import {
+  documentFields,
+  EVERY_LIBRARY,
+  sameDocumentState,
+  type ReplicationStore,
+} from '../store/index.js';
 import { checkWrite } from './write-rules.js';
 
 const isReplicated = (name: string): name is DeskCollectionName =>
@@ -220,8 +225,14 @@ export function registerSyncRoutes(
           doc,
         ]),
       );
-      const lookup = async (name: DeskCollectionName, id: string) =>
-        (await store.get(name, [id]))[0];
+      const state = {
+        get: async (name: DeskCollectionName, id: string) => (await store.get(name, [id]))[0],
+        seenBy: (name: DeskCollectionName, doc: Record<string, unknown>) =>
+          store.scopeOf(name, doc),
+      };
+      /** Rows on documents the desk's library no longer sees, answered with a deletion. */
+      const unseen: WireDocument[] = [];
+      const writable: typeof rows = [];
       for (const [i, row] of rows.entries()) {
         const master = masters.get(ids[i] ?? '');
         // A row based on a state the server no longer holds is a conflict: the store answers
@@ -240,16 +251,25 @@ export function registerSyncRoutes(
           desk,
           row.newDocumentState,
           conflicting ? (row.assumedMasterState ?? undefined) : master,
-          lookup,
+          state,
         );
-        if (refusal) throw new HttpError(403, refusal.code, refusal.message);
+        if (refusal?.code === 'not_seen' && master !== undefined) {
+          const departed = store.registration(collection)?.departed ?? ((doc) => doc);
+          unseen.push({ ...departed(documentFields(master)), _deleted: true });
+          continue;
+        }
+        if (refusal) throw new HttpError(403, 'forbidden', refusal.message);
+        writable.push(row);
       }
-      const result = await store.push(collection, rows, {
-        deskId: desk.deskId,
-        library: desk.library,
-      });
+      const result =
+        writable.length === 0
+          ? { conflicts: [] }
+          : await store.push(collection, writable, {
+              deskId: desk.deskId,
+              library: desk.library,
+            });
       // The store's commit feed tells the streams (app.ts), each desk about its own library.
-      return { conflicts: result.conflicts };
+      return { conflicts: [...unseen, ...result.conflicts] };
     },
   );
 

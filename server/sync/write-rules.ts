@@ -12,11 +12,23 @@ import type { EnrolledDesk } from '../store/desk-registry.js';
 
 type Doc = Record<string, unknown>;
 
-/** The current server state of a document, for rules that depend on another collection. */
-export type Lookup = (collection: DeskCollectionName, id: string) => Promise<Doc | undefined>;
+/** What the rules may ask of the server's current state. */
+export interface ServerState {
+  /** The current state of a document, for rules that depend on another collection. */
+  get(collection: DeskCollectionName, id: string): Promise<Doc | undefined>;
+  /** Libraries that see a document now (lent scope included), `['*']` for every library. */
+  seenBy(collection: DeskCollectionName, doc: Doc): Promise<readonly string[]>;
+}
 
 export interface Refusal {
-  readonly code: 'forbidden';
+  /**
+   * `forbidden`: the push is refused (403). `not_seen`: the row changes a document the
+   * desk's library no longer sees (the hold that lent it another library's item ended
+   * while the desk was offline). It is not written; the push answers it with a deletion, as
+   * the store answers a conflict on a document that left the library, so the desk drops its
+   * copy instead of retrying a refused push forever.
+   */
+  readonly code: 'forbidden' | 'not_seen';
   readonly message: string;
 }
 
@@ -90,7 +102,7 @@ export async function checkWrite(
   desk: EnrolledDesk,
   next: Doc,
   master: Doc | undefined,
-  lookup: Lookup,
+  state: ServerState,
 ): Promise<Refusal | null> {
   const library = desk.library;
   if (next['deskId'] !== desk.deskId) return refuse('A row must name the desk that wrote it.');
@@ -99,14 +111,18 @@ export async function checkWrite(
       return refuse('Libraries are set by the consortium, not by desks.');
     case 'items': {
       if (!master) return refuse('Items come from the ILS; a desk cannot create one.');
-      if (
-        master['owner'] !== library &&
-        master['location'] !== library &&
-        next['location'] !== library
-      ) {
-        return refuse('This item is neither owned by nor at this library.');
+      // The libraries that see the item: owner, location, and those of the open holds and
+      // crates it is on (the pickup library shelves a copy it does not own).
+      const fields = onlyDeskFields(collection, master, next);
+      if (fields) return fields;
+      const seen = await state.seenBy(collection, master);
+      if (!seen.includes(library) && !seen.includes('*') && next['location'] !== library) {
+        return {
+          code: 'not_seen',
+          message: 'This item is neither owned by, at, nor on a hold or crate of this library.',
+        };
       }
-      return onlyDeskFields(collection, master, next);
+      return null;
     }
     case 'holds': {
       if (!master) return refuse('Holds come from the ILS; a desk cannot create one.');
@@ -129,7 +145,7 @@ export async function checkWrite(
         return refuse('A desk records check-ins of its own library only.');
       return master ? voidOnly(master, next) : null;
     case 'crateScans': {
-      const crate = await lookup('crates', String(next['crateId']));
+      const crate = await state.get('crates', String(next['crateId']));
       if (!crate) return refuse('That crate is not known to the server yet: push the crate first.');
       const side = next['action'] === 'receive' ? crate['destination'] : crate['origin'];
       if (side !== library)
@@ -166,7 +182,7 @@ export async function checkWrite(
       return null;
     }
     case 'noteRevisions': {
-      const note = await lookup('notes', String(next['noteId']));
+      const note = await state.get('notes', String(next['noteId']));
       if (!note) return refuse('Push the note before its revisions.');
       const allowed =
         note['scope'] === 'consortium' ? desk.role === 'editor' : note['libraryCode'] === library;

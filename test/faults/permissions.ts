@@ -18,7 +18,7 @@ import { consortium, hold, item, itemBarcode, library } from '../support/desk.js
 
 type Verdict = 'allowed' | 'refused';
 type Operation = 'read' | 'create' | 'update';
-type Scope = 'own' | 'other' | 'consortium';
+type Scope = 'own' | 'other' | 'lent' | 'consortium';
 type Role = 'desk' | 'editor';
 
 export interface PermissionRow {
@@ -80,11 +80,15 @@ async function freshDocument(
       return scope === 'own'
         ? { ...consortium[0]!, ...stamp(deskId) }
         : { ...library(`NEW${serial}`, `3398${serial % 10}`), ...stamp(deskId) };
-    case 'items':
-      return {
-        ...item(itemBarcode(here === OWN ? '33907' : '33908', 50_000 + serial), here),
-        ...stamp(deskId),
-      };
+    case 'items': {
+      const barcode = itemBarcode(here === OWN ? '33907' : '33908', 50_000 + serial);
+      if (scope === 'lent') {
+        // Another library's copy wanted by a patron picking up here: the hold lends it.
+        const wanted = hold(`bib-perm-${serial}`, OWN, { pullLibrary: here, itemBarcode: barcode });
+        await server.importDocuments('holds', [{ ...wanted, id: ulid() }]);
+      }
+      return { ...item(barcode, here), ...stamp(deskId) };
+    }
     case 'holds':
       return {
         ...hold(`bib-perm-${serial}`, here, { pullLibrary: here === OWN ? OWN : away }),

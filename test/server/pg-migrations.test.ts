@@ -3,10 +3,14 @@
 // history adopted; a failing step rolled back whole; a newer database refused unchanged.
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pgReplicationLayout } from '../../server/store/migrations/pg-001-replication-layout.js';
 import {
   migratePgDatabase,
+  PG_LAYOUT_VERSION,
+  pgMigrations,
   type PgMigration,
 } from '../../server/store/migrations/pg-migrations.js';
+import { openPgReplicationStore } from '../../server/store/pg-replication-store.js';
 import { startPostgres, type PostgresCluster } from '../support/postgres.js';
 
 let cluster: PostgresCluster;
@@ -128,6 +132,36 @@ describe('PostgreSQL migrations', () => {
       { version: 1 },
     ]);
     expect((await history(database)).map((row) => row.version)).toEqual([1]);
+  });
+
+  it("the store brings the first PostgreSQL server's database to its layout, keeping its documents", async () => {
+    const url = await cluster.createDatabase();
+    const database = new pg.Pool({ connectionString: url, max: 2 });
+    pools.push(database);
+    // As the first PostgreSQL server left it: layout 1, no history, a document.
+    const client = await database.connect();
+    try {
+      await pgReplicationLayout.up(client);
+    } finally {
+      client.release();
+    }
+    await database.query(
+      `INSERT INTO documents VALUES ('parcels', 'p1', 1, false, '{"id":"p1"}', NULL)`,
+    );
+    const store = await openPgReplicationStore(url);
+    await store.close();
+    expect(await history(database)).toEqual(
+      pgMigrations.map((step) => ({
+        version: step.version,
+        name: step.name,
+        adopted: step.version === 1,
+        server: null,
+      })),
+    );
+    const layout = await database.query('SELECT version FROM replication_layout');
+    expect(layout.rows).toEqual([{ version: PG_LAYOUT_VERSION }]);
+    const kept = await database.query('SELECT id, data FROM documents');
+    expect(kept.rows).toEqual([{ id: 'p1', data: '{"id":"p1"}' }]);
   });
 
   it('a database from a newer server is refused, unchanged', async () => {

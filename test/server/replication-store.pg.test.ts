@@ -12,7 +12,12 @@ import type {
   CommittedChange,
   ReplicationStore,
 } from '../../server/store/replication-store.js';
-import { parcel, parcels, parcelTags, pullAll, tag } from '../../server/store/testing/parcels.js';
+import {
+  parcel,
+  pullAll,
+  registerParcelCollections,
+  tag,
+} from '../../server/store/testing/parcels.js';
 import {
   replicationStoreCases,
   type StoreBackend,
@@ -28,13 +33,16 @@ afterAll(async () => {
   await cluster?.stop();
 });
 
-async function openParcels(url: string, maxConnections?: number): Promise<PgReplicationStore> {
+async function openParcels(
+  url: string,
+  maxConnections?: number,
+  lending = true,
+): Promise<PgReplicationStore> {
   const store = await openPgReplicationStore(
     url,
     maxConnections === undefined ? {} : { maxConnections },
   );
-  store.register(parcels);
-  store.register(parcelTags);
+  registerParcelCollections(store, lending);
   return store;
 }
 
@@ -43,7 +51,10 @@ const postgresBackend: StoreBackend = {
   name: 'postgres',
   async place() {
     const url = await cluster.createDatabase();
-    return { open: () => openParcels(url), remove: () => cluster.dropDatabase(url) };
+    return {
+      open: (lending) => openParcels(url, undefined, lending),
+      remove: () => cluster.dropDatabase(url),
+    };
   },
 };
 
@@ -238,7 +249,7 @@ describe('several stores on one PostgreSQL database', () => {
       ]);
       await eventually(() =>
         expect(new Set(heard.map((change) => change.collection))).toEqual(
-          new Set(['parcels', 'parcelTags']),
+          new Set(['tools', 'parcels', 'parcelTags']),
         ),
       );
       expect(heard.every((change) => change.libraries.join() === '*')).toBe(true);

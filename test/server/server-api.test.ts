@@ -196,6 +196,66 @@ describe('the consortium server', () => {
     expect(own).toMatchObject({ status: 200, body: { conflicts: [] } });
   });
 
+  it('shows a pickup library the copy on its hold, and takes its changes while the hold is open', async () => {
+    const copy = { ...item(itemBarcode('33909', 7), 'WEST'), status: 'available' as const };
+    const wanted = hold(`bib-${copy.barcode.slice(-6)}`, 'EAST', {
+      pullLibrary: 'WEST',
+      itemBarcode: copy.barcode,
+    });
+    await server.importDocuments('items', [copy]);
+    await server.importDocuments('holds', [wanted]);
+    const pulled = await call<PullResponse>('GET', '/v1/sync/items/pull?limit=1000', token('EAST'));
+    const seen = pulled.body.documents.find((doc) => doc['barcode'] === copy.barcode);
+    expect(seen).toMatchObject({ title: copy.title, _deleted: false });
+
+    const change = (from: WireDocument, status: string, by: string) => ({
+      rows: [
+        {
+          assumedMasterState: from,
+          newDocumentState: { ...from, status, updatedAt: T0, deskId: deskId(by) },
+        },
+      ],
+    });
+    const shelved = await call<PushResponse>(
+      'POST',
+      '/v1/sync/items/push',
+      token('EAST'),
+      change(seen!, 'on_hold_shelf', 'EAST'),
+    );
+    expect(shelved).toMatchObject({ status: 200, body: { conflicts: [] } });
+    const [master] = (
+      await call<PullResponse>('GET', '/v1/sync/items/pull?limit=1000', token('WEST'))
+    ).body.documents.filter((doc) => doc['barcode'] === copy.barcode);
+    expect(master).toMatchObject({ status: 'on_hold_shelf' });
+
+    // The hold ends while EAST is offline with another change to the copy: the copy no
+    // longer concerns EAST, so the change is answered with a deletion (EAST drops its copy)
+    // instead of a refusal that EAST would retry for ever. Nothing is written.
+    await server.importDocuments('holds', [{ ...wanted, status: 'cancelled' }]);
+    const late = await call<PushResponse>(
+      'POST',
+      '/v1/sync/items/push',
+      token('EAST'),
+      change(master!, 'available', 'EAST'),
+    );
+    expect(late).toMatchObject({
+      status: 200,
+      body: { conflicts: [{ barcode: copy.barcode, status: 'on_hold_shelf', _deleted: true }] },
+    });
+    // A desk of a library the copy never concerned changes nothing either.
+    const stranger = await call<PushResponse>(
+      'POST',
+      '/v1/sync/items/push',
+      token('MAIN'),
+      change(master!, 'available', 'MAIN'),
+    );
+    expect(stranger.body.conflicts).toHaveLength(1);
+    const after = (
+      await call<PullResponse>('GET', '/v1/sync/items/pull?limit=1000', token('WEST'))
+    ).body.documents.find((doc) => doc['barcode'] === copy.barcode);
+    expect(after).toMatchObject({ status: 'on_hold_shelf', _deleted: false });
+  });
+
   it('lets the scanning desk void its check-in once, and nothing else change it', async () => {
     const recorded = {
       id: '01JS0000000000000000000002',

@@ -133,15 +133,20 @@ describe.skipIf(!existsSync('server/app.ts'))('two desks and the consortium serv
           ),
         'the crate reaching EAST',
       );
+      // MAIN's item reaches EAST too, lent by the hold and the crate it is on: the receipt
+      // list shows its title, not just a barcode.
+      await syncUntil(east, inSync, 'EAST desk pulling the crate and its item');
       const receipt = value(
         await east.client.crates.receive({ labelBarcode: crate!.labelBarcode }),
       );
-      expect(receipt.expected.map((expected) => expected.barcode)).toEqual([wanted]);
+      expect(receipt.expected).toEqual([
+        expect.objectContaining({ barcode: wanted, title: `Title ${wanted.slice(-6)}` }),
+      ]);
       const received = value(
         await east.client.crates.receiveItem({ crateId: crate!.crateId, barcode: wanted }),
       );
-      // EAST has no record of MAIN's item (items reach their owner and location), but it
-      // holds the hold the item was captured for: the item goes on EAST's hold shelf.
+      // The item was captured for EAST's hold: it goes on EAST's hold shelf, and EAST's
+      // change to it (on the hold shelf) is a write the server takes from EAST.
       expect(received.checkin.outcome).toMatchObject({
         route: 'hold_here',
         destination: 'EAST',

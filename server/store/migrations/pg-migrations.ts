@@ -10,9 +10,17 @@
 // transaction that first takes a transaction-scoped advisory lock and re-reads the version, so
 // each step runs exactly once, and a step that fails rolls back with its history row.
 import type pg from 'pg';
-import { pendingMigrations, type Migration } from './migration-plan.js';
+import { latestVersion, pendingMigrations, type Migration } from './migration-plan.js';
+import { pgReplicationLayout } from './pg-001-replication-layout.js';
+import { pgScopeGrants } from './pg-002-scope-grants.js';
 
 export type PgMigration = Migration<pg.ClientBase, Promise<void>>;
+
+/** Every step of the PostgreSQL replication store, in order. */
+export const pgMigrations: readonly PgMigration[] = [pgReplicationLayout, pgScopeGrants];
+
+/** The layout this server writes. */
+export const PG_LAYOUT_VERSION = latestVersion(pgMigrations);
 
 export interface PgMigrationOutcome {
   readonly from: number;

@@ -35,7 +35,8 @@ const fileDigest = (path: string) => createHash('sha256').update(readFileSync(pa
 
 /**
  * A file as the first server left it: layout 1, `user_version = 1`, no migration history,
- * holding two parcels. Made by today's store, then stripped of the history table.
+ * holding two parcels. Made by today's store, then stripped of the history table and of
+ * what later steps added.
  */
 async function layoutOneFile(): Promise<string> {
   const store = await openParcelStore(folder.path);
@@ -50,7 +51,8 @@ async function layoutOneFile(): Promise<string> {
   await store.close();
   const path = join(folder.path, 'store.sqlite');
   const db = new Database(path);
-  db.exec('DROP TABLE schema_version');
+  db.exec('DROP TABLE schema_version; DROP TABLE scope_grants; DROP TABLE scope_grant_lenders');
+  db.pragma('user_version = 1');
   db.pragma('wal_checkpoint(TRUNCATE)');
   db.close();
   return path;
@@ -93,8 +95,16 @@ describe('SQLite store migrations', () => {
     await store.close();
     const adopted = history(path);
     expect(adopted).toEqual({
-      version: 1,
-      rows: [{ version: 1, name: 'replication-layout', applied_at: null, server_version: null }],
+      version: SQLITE_LAYOUT_VERSION,
+      rows: [
+        { version: 1, name: 'replication-layout', applied_at: null, server_version: null },
+        ...sqliteMigrations.slice(1).map((step) => ({
+          version: step.version,
+          name: step.name,
+          applied_at: expect.stringMatching(/^\d{4}-/) as unknown,
+          server_version: null,
+        })),
+      ],
     });
 
     const again = await openParcelStore(folder.path);
@@ -146,13 +156,16 @@ describe('SQLite store migrations', () => {
   it('an upgraded file is refused by the older server and left exactly as it was', async () => {
     const path = await layoutOneFile();
     const db = new Database(path);
-    migrateSqliteFile(db, path, { migrations: [replicationLayout, labelLengthStep({ count: 0 })] });
+    const newer = { ...labelLengthStep({ count: 0 }), version: SQLITE_LAYOUT_VERSION + 1 };
+    migrateSqliteFile(db, path, { migrations: [...sqliteMigrations, newer] });
     db.pragma('wal_checkpoint(TRUNCATE)');
     db.close();
     const before = fileDigest(path);
     await expect(openSqliteReplicationStore(path)).rejects.toMatchObject({
       code: 'store_too_new',
-      message: expect.stringContaining('layout 2, this one knows 1') as unknown,
+      message: expect.stringContaining(
+        `layout ${SQLITE_LAYOUT_VERSION + 1}, this one knows ${SQLITE_LAYOUT_VERSION}`,
+      ) as unknown,
     });
     expect(fileDigest(path)).toBe(before);
   });

@@ -13,9 +13,13 @@
 import type Database from 'better-sqlite3';
 import { latestVersion, pendingMigrations, type Migration } from './migration-plan.js';
 import { replicationLayout } from './sqlite-001-replication-layout.js';
+import { scopeGrants } from './sqlite-002-scope-grants.js';
 
 /** Every step of the SQLite replication store, in order. */
-export const sqliteMigrations: readonly Migration<Database.Database>[] = [replicationLayout];
+export const sqliteMigrations: readonly Migration<Database.Database>[] = [
+  replicationLayout,
+  scopeGrants,
+];
 
 /** The layout this server writes. */
 export const SQLITE_LAYOUT_VERSION = latestVersion(sqliteMigrations);

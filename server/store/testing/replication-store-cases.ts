@@ -11,12 +11,16 @@ import {
   pullAll,
   tag,
   temporaryFolder,
+  tool,
 } from './parcels.js';
 
 /** A place for stores (an SQLite file, a PostgreSQL database), empty when made. */
 export interface StorePlace {
-  /** A new store on this place with the parcel collections registered. */
-  open(): Promise<ReplicationStore>;
+  /**
+   * A new store on this place with the parcel collections registered (registerParcelCollections;
+   * `lending: false` registers them without their grants).
+   */
+  open(lending?: boolean): Promise<ReplicationStore>;
   remove(): Promise<void>;
 }
 
@@ -31,7 +35,7 @@ export const sqliteBackend: StoreBackend = {
   place() {
     const folder = temporaryFolder();
     return Promise.resolve({
-      open: () => openParcelStore(folder.path),
+      open: (lending) => openParcelStore(folder.path, undefined, lending),
       remove: () => Promise.resolve(folder.remove()),
     });
   },
@@ -494,6 +498,123 @@ export function replicationStoreCases(backend: StoreBackend): void {
     });
   });
 
+  describe('scope lent by other documents', () => {
+    /** A parcel naming tools it lends its scope to. */
+    const lending = (id: string, libraries: string[], toolIds: string[], label = 'x') => ({
+      ...parcel(id, libraries, label),
+      tools: toolIds,
+    });
+    const toolTag = (id: string, parcelId: string, toolId: string) => ({
+      ...tag(id, parcelId),
+      tool: toolId,
+    });
+    const holders = async (id: string) => {
+      const libraries: string[] = [];
+      for (const library of ['A', 'B', 'C', 'D']) {
+        if ((await pullAll(store, 'tools', library)).get(id)?._deleted === false) {
+          libraries.push(library);
+        }
+      }
+      return libraries;
+    };
+
+    it('reach every library of the lender while it names them, and leave after', async () => {
+      await create('tools', [tool('t1', 'C'), tool('t2', 'C')]);
+      await create('parcels', [lending('p1', ['A', 'B'], ['t1'])]);
+      expect(await holders('t1')).toEqual(['A', 'B', 'C']);
+      expect(await holders('t2')).toEqual(['C']);
+      expect(await store.scopeOf('tools', tool('t1', 'C'))).toEqual(['A', 'B', 'C']);
+
+      const seen = await store.latest('tools');
+      await update('parcels', lending('p1', ['A', 'B'], ['t1']), lending('p1', ['A', 'B'], ['t2']));
+      expect(await holders('t1')).toEqual(['C']);
+      expect(await holders('t2')).toEqual(['A', 'B', 'C']);
+      // A library the tool left is told once, as a deletion.
+      const a = await store.pull('tools', { library: 'A', after: seen, limit: 10 });
+      expect(a.documents).toHaveLength(2);
+      expect(a.documents).toEqual(
+        expect.arrayContaining([tool('t1', 'C', 'tool', true), tool('t2', 'C')]),
+      );
+    });
+
+    it('follow the lender when its own scope changes, and end when it is deleted', async () => {
+      await create('tools', [tool('t1', 'C')]);
+      await create('parcels', [lending('p1', ['A'], ['t1'])]);
+      await update('parcels', lending('p1', ['A'], ['t1']), lending('p1', ['B'], ['t1']));
+      expect(await holders('t1')).toEqual(['B', 'C']);
+      const deleted = { ...lending('p1', ['B'], ['t1']), _deleted: true };
+      await update('parcels', lending('p1', ['B'], ['t1']), deleted);
+      expect(await holders('t1')).toEqual(['C']);
+    });
+
+    it('reach a borrower that arrives after its lender, and add up over lenders', async () => {
+      await create('parcels', [lending('p1', ['A'], ['t1']), lending('p2', ['B'], ['t1', 't9'])]);
+      expect(await pullAll(store, 'tools', 'A')).toEqual(new Map());
+      await create('tools', [tool('t1', 'C')]);
+      expect(await holders('t1')).toEqual(['A', 'B', 'C']);
+      await update('parcels', lending('p2', ['B'], ['t1', 't9']), lending('p2', ['B'], []));
+      expect(await holders('t1')).toEqual(['A', 'C']);
+    });
+
+    it('change nothing when the lender changes in other ways', async () => {
+      await create('tools', [tool('t1', 'C')]);
+      await create('parcels', [lending('p1', ['A'], ['t1'])]);
+      const before = await store.latest('tools');
+      await update('parcels', lending('p1', ['A'], ['t1']), lending('p1', ['A'], ['t1'], 'y'));
+      expect(await store.latest('tools')).toEqual(before);
+      // A tool already seen by the owner of its lender gets no new version either.
+      await create('parcels', [lending('p2', ['C'], ['t1'])]);
+      expect(await store.latest('tools')).toEqual(before);
+    });
+
+    it('lent by a child only while its parent lets it, and re-lent when it does again', async () => {
+      await create('tools', [tool('t1', 'C')]);
+      await create('parcelTags', [toolTag('g1', 'p1', 't1')]);
+      expect(await holders('t1')).toEqual(['C']); // no parcel yet: the tag is seen by nobody
+      await create('parcels', [parcel('p1', ['A', 'B'])]);
+      expect(await holders('t1')).toEqual(['A', 'B', 'C']);
+      await update('parcels', parcel('p1', ['A', 'B']), parcel('p1', ['A', 'B'], 'closed'));
+      expect(await holders('t1')).toEqual(['C']);
+      await update('parcels', parcel('p1', ['A', 'B'], 'closed'), parcel('p1', ['A', 'D'], 'open'));
+      expect(await holders('t1')).toEqual(['A', 'C', 'D']);
+    });
+
+    it('announce the borrower with the libraries it reached or left', async () => {
+      await create('tools', [tool('t1', 'C')]);
+      const commits: CommittedChange[] = [];
+      store.onCommit((change) => commits.push(change));
+      await create('parcels', [lending('p1', ['A'], ['t1'])]);
+      await Promise.resolve();
+      expect(commits).toContainEqual({
+        collection: 'tools',
+        checkpoint: await store.latest('tools'),
+        libraries: ['A', 'C'],
+      });
+    });
+
+    it('are caught up for documents stored before their registration lent', async () => {
+      await store.close();
+      store = await place.open(false);
+      await create('tools', [tool('t1', 'C')]);
+      await create('parcels', [lending('p1', ['A'], ['t1'])]);
+      await create('parcelTags', [toolTag('g1', 'p1', 't2')]);
+      await create('tools', [tool('t2', 'D')]);
+      await store.close();
+
+      store = await place.open();
+      expect(await holders('t1')).toEqual(['C']);
+      await store.catchUpGrants();
+      expect(await holders('t1')).toEqual(['A', 'C']);
+      expect(await holders('t2')).toEqual(['A', 'D']);
+      const caughtUp = await store.latest('tools');
+      await store.catchUpGrants();
+      await store.close();
+      store = await place.open();
+      await store.catchUpGrants();
+      expect(await store.latest('tools')).toEqual(caughtUp);
+    });
+  });
+
   describe('commit notifications', () => {
     it('name the libraries that have something new, including those a document left', async () => {
       const commits: CommittedChange[] = [];
@@ -637,6 +758,26 @@ export function replicationStoreCases(backend: StoreBackend): void {
       expect(() => store.register(tagsOf('y', 'x'))).toThrow(
         expect.objectContaining({ code: 'invalid_registration' }),
       );
+    });
+
+    it('refuse lending that is not one step deep', () => {
+      const refused: unknown = expect.objectContaining({ code: 'invalid_registration' });
+      const lender = (name: string, to: string) => ({
+        ...parcels,
+        name,
+        grants: { collection: to, keys: () => [] },
+      });
+      expect(() => store.register(lender('toSelf', 'toSelf'))).toThrow(refused);
+      expect(() => store.register(lender('toLender', 'parcels'))).toThrow(refused);
+      expect(() => store.register(lender('fromBorrower', 'x'))).not.toThrow();
+      expect(() => store.register(lender('x', 'y'))).toThrow(refused); // x borrows already
+      expect(() =>
+        store.register({
+          ...parcels,
+          name: 'gated',
+          grants: { collection: 'tools', keys: () => [], whileParent: () => true },
+        }),
+      ).toThrow(refused);
     });
 
     it('after closing, every call is refused', async () => {

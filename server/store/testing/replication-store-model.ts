@@ -1,8 +1,9 @@
 /**
  * Model-based property check, run on SQLite (sqlite-replication-store.property.test.ts) and
  * on PostgreSQL (test/server/replication-store.pg.test.ts): desks of three libraries push and
- * pull random changes to parcels (scoped by the libraries they list) and parcel tags (scoped
- * by their parcel), with stale assumed states, retried pushes and pulls of random page sizes.
+ * pull random changes to parcels (scoped by the libraries they list), parcel tags (scoped
+ * by their parcel) and tools (scoped by their owner, plus what parcels and tags naming them
+ * lend), with stale assumed states, retried pushes and pulls of random page sizes.
  * Every push must answer exactly the conflicts RxDB's protocol predicts, and a retry must
  * change nothing that the model does not change. At the end, every desk that pulls to the end holds exactly the
  * master state of every document in its library's scope, and no live copy of anything else.
@@ -26,7 +27,7 @@ const desks = [
   { deskId: 'B1', library: 'B' },
   { deskId: 'C1', library: 'C' },
 ] as const;
-const collections = ['parcels', 'parcelTags'] as const;
+const collections = ['parcels', 'parcelTags', 'tools'] as const;
 type Collection = (typeof collections)[number];
 const docIds = ['0', '1', '2', '3'];
 
@@ -37,6 +38,8 @@ interface Edit {
   readonly label: string;
   readonly secret: string | undefined;
   readonly parent: number;
+  /** Tools a parcel names (a tag names the first, if any); a tool's owner is the first library. */
+  readonly tools: string[];
 }
 
 type Command =
@@ -58,9 +61,10 @@ const edit = fc.record({
   doc: fc.nat({ max: docIds.length - 1 }),
   delete: fc.boolean(),
   libraries: fc.subarray(['A', 'B', 'C', '*']),
-  label: fc.constantFrom('x', 'y'),
+  label: fc.constantFrom('x', 'y', 'closed'),
   secret: fc.constantFrom(undefined, 's'),
   parent: fc.nat({ max: docIds.length - 1 }),
+  tools: fc.subarray(['k0', 'k1']),
 });
 
 const command: fc.Arbitrary<Command> = fc.oneof(
@@ -84,12 +88,37 @@ class Model {
   readonly masters = {
     parcels: new Map<string, StoredDoc>(),
     parcelTags: new Map<string, StoredDoc>(),
+    tools: new Map<string, StoredDoc>(),
   };
 
   scope(collection: Collection, doc: StoredDoc): string[] {
     if (collection === 'parcels') return normaliseScope(doc['libraries'])!;
+    if (collection === 'tools') return normaliseScope([doc['owner'], ...this.lent(doc)])!;
     const parent = this.masters.parcels.get(String(doc['parcelId']));
     return parent === undefined ? [] : this.scope('parcels', parent);
+  }
+
+  /** Libraries of live parcels naming the tool, and of live tags naming it under an open parcel. */
+  private lent(tool: StoredDoc): string[] {
+    const id = String(tool['id']);
+    const fromParcels = [...this.masters.parcels.values()]
+      .filter(
+        (parcel) => !parcel._deleted && (parcel['tools'] as string[] | undefined)?.includes(id),
+      )
+      .flatMap((parcel) => this.scope('parcels', parcel));
+    const fromTags = [...this.masters.parcelTags.values()]
+      .filter((tag) => {
+        const parent = this.masters.parcels.get(String(tag['parcelId']));
+        return (
+          !tag._deleted &&
+          tag['tool'] === id &&
+          parent !== undefined &&
+          !parent._deleted &&
+          parent['label'] !== 'closed'
+        );
+      })
+      .flatMap((tag) => this.scope('parcelTags', tag));
+    return [...fromParcels, ...fromTags];
   }
 
   /** What a library receives of a master: itself, or a deletion without the secret. */
@@ -137,9 +166,11 @@ interface Desk {
 function rowsFor(desk: Desk, collection: Collection, edits: readonly Edit[]): PushRow[] {
   const rows = new Map<string, PushRow>();
   for (const change of edits) {
-    const id = `${collection === 'parcels' ? 'p' : 't'}${docIds[change.doc]}`;
+    const prefix = { parcels: 'p', parcelTags: 't', tools: 'k' }[collection];
+    const id = `${prefix}${docIds[change.doc]}`;
     const known = desk.known[collection].get(id);
     if (rows.has(id) || known?._deleted === true) continue; // RxDB cannot write a deleted doc
+    const [firstTool] = change.tools;
     const fields: StoredDoc =
       collection === 'parcels'
         ? {
@@ -147,9 +178,18 @@ function rowsFor(desk: Desk, collection: Collection, edits: readonly Edit[]): Pu
             libraries: change.libraries,
             label: change.label,
             ...(change.secret === undefined ? {} : { secret: change.secret }),
+            ...(change.tools.length === 0 ? {} : { tools: change.tools }),
             _deleted: false,
           }
-        : { id, parcelId: `p${docIds[change.parent]}`, text: change.label, _deleted: false };
+        : collection === 'tools'
+          ? { id, owner: change.libraries[0] ?? 'A', label: change.label, _deleted: false }
+          : {
+              id,
+              parcelId: `p${docIds[change.parent]}`,
+              text: change.label,
+              ...(firstTool === undefined ? {} : { tool: firstTool }),
+              _deleted: false,
+            };
     const next = known !== undefined && change.delete ? { ...known, _deleted: true } : fields;
     rows.set(id, { assumedMasterState: known ?? null, newDocumentState: next });
   }
@@ -189,8 +229,8 @@ async function run(backend: StoreBackend, commands: readonly Command[]): Promise
     const model = new Model();
     const state: Desk[] = desks.map((desk) => ({
       ...desk,
-      known: { parcels: new Map(), parcelTags: new Map() },
-      checkpoints: { parcels: null, parcelTags: null },
+      known: { parcels: new Map(), parcelTags: new Map(), tools: new Map() },
+      checkpoints: { parcels: null, parcelTags: null, tools: null },
     }));
     for (const step of commands) {
       const desk = state[step.desk]!;
