@@ -258,6 +258,19 @@ describe('pull', () => {
 });
 
 describe('push, offline and back', () => {
+  it('counts every change waiting, however many', async () => {
+    const { desk: d } = await enrolledDesk();
+    await syncNow(d);
+    hook = (request) => (request.path !== '/enrol' ? 'drop' : undefined);
+    // A long day of scans offline: more than one collection's worth of the old 5,000 cap.
+    const written = Array.from({ length: 5_300 }, () => checkin(DESK_ID));
+    await d.store.db.checkins.bulkInsert(written);
+    await until(() => {
+      const status = d.sync.status();
+      return status.pending === 5_300 ? status : undefined;
+    }, '5,300 pending');
+  });
+
   it('keeps working offline, counts what waits, and catches up', async () => {
     const { desk: d, server: s } = await enrolledDesk();
     await syncNow(d);

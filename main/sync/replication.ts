@@ -98,11 +98,15 @@ type Replication<Name extends DeskCollectionName = DeskCollectionName> = RxRepli
   SyncCheckpoint
 >;
 
-/** Most documents counted per collection for `pending` (more shows as this many). */
-const PENDING_SCAN_LIMIT = 5_000;
 const PENDING_SCAN_BATCH = 500;
 /** How often `pending` is recounted at most while documents change. */
 const PENDING_DEBOUNCE_MS = 300;
+/**
+ * A recount waits at least this many times as long as the last one took: counting reads
+ * every changed document, and a desk with a long day of offline scans to send must keep
+ * most of its time for scanning (the count stays exact, only less fresh).
+ */
+const PENDING_COUNT_SPACING = 4;
 /** Longest a pull waits for the desk database to catch up before it fetches on anyway. */
 const PULL_PACING_LIMIT_MS = 60_000;
 
@@ -171,16 +175,15 @@ async function storedCheckpoint(
  * those written since RxDB's upstream checkpoint (how far its push has got, ordered by the
  * `_meta.lwt` index RxDB keeps on every collection), less those equal to the state the
  * replication last knew the server to have (its assumed master state: pulled documents, and
- * pushed ones once the server took them). Counts at most PENDING_SCAN_LIMIT.
+ * pushed ones once the server took them). Reads them a batch at a time.
  */
 async function pendingIn(replication: Replication): Promise<number> {
   const state = replication.internalReplicationState as
     RxStorageInstanceReplicationState<unknown> | undefined;
   if (!state || replication.isStopped()) return 0;
   let checkpoint = await storedCheckpoint(state, 'up');
-  let scanned = 0;
   let pending = 0;
-  while (scanned < PENDING_SCAN_LIMIT) {
+  for (;;) {
     const { documents, checkpoint: next } = await getChangedDocumentsSince<unknown, unknown>(
       state.input.forkInstance,
       PENDING_SCAN_BATCH,
@@ -193,7 +196,6 @@ async function pendingIn(replication: Replication): Promise<number> {
       const master = assumed[ids[index] ?? ''];
       if (!master || !sameWireDocument(master.docData, doc)) pending += 1;
     });
-    scanned += documents.length;
     checkpoint = next;
     if (documents.length < PENDING_SCAN_BATCH) break;
   }
@@ -471,10 +473,13 @@ export function startDeskSync(ctx: DeskContext, options: DeskSyncOptions): DeskS
   // ---- pending count --------------------------------------------------------------------
   let pendingTimer: ReturnType<typeof setTimeout> | undefined;
   let counting: Promise<void> | undefined;
+  let lastCountMs = 0;
 
   async function countPending(): Promise<void> {
+    const started = performance.now();
     let total = 0;
     for (const replication of replications.values()) total += await pendingIn(replication);
+    lastCountMs = performance.now() - started;
     if (!stopping) update({ pending: total });
   }
 
@@ -487,10 +492,13 @@ export function startDeskSync(ctx: DeskContext, options: DeskSyncOptions): DeskS
 
   function schedulePending(): void {
     if (pendingTimer !== undefined || stopping) return;
-    pendingTimer = setTimeout(() => {
-      pendingTimer = undefined;
-      void refreshPending();
-    }, PENDING_DEBOUNCE_MS);
+    pendingTimer = setTimeout(
+      () => {
+        pendingTimer = undefined;
+        void refreshPending();
+      },
+      Math.max(PENDING_DEBOUNCE_MS, PENDING_COUNT_SPACING * lastCountMs),
+    );
   }
 
   // ---- start ----------------------------------------------------------------------------
