@@ -143,7 +143,7 @@ async function post<T>(url: string, body: unknown, token?: string): Promise<T> {
   return (await response.json()) as T;
 }
 
-/** Imports documents through the admin route, as the ILS import does, in chunks. */
+/** Imports documents through the admin JSON import (the server's own writes), in chunks. */
 export async function importDocuments(
   serverUrl: string,
   collection: DeskCollectionName,
@@ -152,16 +152,17 @@ export async function importDocuments(
 ): Promise<void> {
   for (let start = 0; start < docs.length; start += chunk) {
     await post(
-      `${serverUrl}/v1/admin/import/${collection}`,
+      `${serverUrl}/v1/admin/json-import/${collection}`,
       { documents: docs.slice(start, start + chunk) },
       ADMIN_TOKEN,
     );
   }
 }
 
+/** A code for a desk of `library`, which must have been imported (else `unknown_library`). */
 export async function enrolmentCode(serverUrl: string, library: string): Promise<string> {
   const answer = await post<{ code: string }>(
-    `${serverUrl}/v1/admin/enrolment-codes`,
+    `${serverUrl}/v1/admin/desks/enrolment-codes`,
     { library },
     ADMIN_TOKEN,
   );

@@ -6,18 +6,15 @@ import rateLimit from '@fastify/rate-limit';
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { monotonicFactory } from 'ulid';
-import {
-  replicatedCollections,
-  type DeskCollectionName,
-  type EnrolResponse,
-} from '../shared/index.js';
-import { adminRoutes } from './admin/index.js';
+import type { DeskCollectionName, EnrolResponse } from '../shared/index.js';
+import { adminRoutes, ENROLMENT_CODE_TTL_MS, importDocuments } from './admin/index.js';
 import { registerOperations, serverVersion } from './ops/index.js';
 import { registerUpdateFeed } from './ops/update-feed.js';
 import type { DeskRole } from './store/desk-registry.js';
-import { domainCollections, openBackend, type ReplicationStore } from './store/index.js';
-import { HttpError, primaryKeyOf, registerSyncRoutes, StreamHub } from './sync/sync-routes.js';
+import { domainCollections, openBackend } from './store/index.js';
+import { HttpError, registerSyncRoutes, StreamHub } from './sync/sync-routes.js';
 
 export interface ConsortiumServerOptions {
   readonly dataDir: string;
@@ -39,6 +36,15 @@ export interface ConsortiumServerOptions {
    */
   readonly updatesDir?: string;
   readonly logger?: boolean;
+  /**
+   * The reverse proxies in front of the server, whose `X-Forwarded-For` names the client:
+   * addresses, CIDR ranges and proxy-addr's range names, comma-separated (`127.0.0.1`,
+   * `10.0.0.0/8`, `loopback`); see `trustedProxies`. With it, the client's address (the
+   * rightmost one in the header that is not a trusted proxy) is what the rate limit counts for
+   * requests without a token and what the log shows; without it (the default) the header is
+   * ignored and that address is the socket's peer, which behind a proxy is the proxy itself.
+   */
+  readonly trustProxy?: string;
 }
 
 export interface ConsortiumServer {
@@ -47,15 +53,16 @@ export interface ConsortiumServer {
   readonly app: FastifyInstance;
   /** A one-time code enrolling one desk of `library` (24 hours). */
   createEnrolmentCode(library: string, role?: DeskRole): Promise<string>;
-  /** Writes documents as the ILS import does (the server's own writes). */
+  /**
+   * Writes whole documents as the server, as given (the JSON import's write, without its
+   * schema check: for tests and benchmarks that build a consortium).
+   */
   importDocuments(
     collection: DeskCollectionName,
     docs: readonly Record<string, unknown>[],
   ): Promise<void>;
   close(): Promise<void>;
 }
-
-const ENROLMENT_TTL_MS = 24 * 3_600_000;
 
 /**
  * Request ids for the log: ULIDs (sortable, unique across instances), their random part
@@ -76,32 +83,46 @@ const requestId = monotonicFactory(
 
 const digest = (text: string) => createHash('sha256').update(text, 'utf8').digest();
 
-/** Server-side writes: the documents as the server wants them, over whatever it holds now. */
-async function importInto(
-  store: ReplicationStore,
-  collection: DeskCollectionName,
-  docs: readonly Record<string, unknown>[],
-): Promise<void> {
-  const key = primaryKeyOf(collection);
-  const current = new Map(
-    (
-      await store.get(
-        collection,
-        docs.map((doc) => String(doc[key])),
-      )
-    ).map((doc) => [String(doc[key]), doc]),
-  );
-  const rows = docs.map((doc) => ({
-    assumedMasterState: current.get(String(doc[key])) ?? null,
-    newDocumentState: { ...doc, _deleted: false },
-  }));
-  const { conflicts } = await store.push(collection, rows, { deskId: 'server', library: '*' });
-  if (conflicts.length > 0) throw new Error(`import into ${collection} raced with a desk; retry`);
+/** The range names Fastify's trust check (proxy-addr) knows besides addresses and CIDRs. */
+const PROXY_RANGE_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+/**
+ * The trusted proxies `list` names, each checked, or an Error saying what is wrong with it:
+ * checked before the server opens its data, so a typo stops the start with a message instead
+ * of a stack from inside Fastify. A hop count is refused: Fastify (5.12.1 and newer) no longer
+ * trusts by hop count, because a count trusts whichever peer connects and a client reaching
+ * the server directly could then name any address; `true` (trust every peer) likewise.
+ */
+export function trustedProxies(list: string): string[] {
+  const entries = list.split(',').map((entry) => entry.trim());
+  for (const entry of entries) {
+    if (PROXY_RANGE_NAMES.has(entry)) continue;
+    if (/^\d+$/.test(entry) || entry === 'true') {
+      throw new Error(
+        `trust proxy: "${entry}" is not a proxy address. Name the proxies ` +
+          '(127.0.0.1 for nginx or Caddy on this machine): a hop count or "true" would ' +
+          'trust any client that writes X-Forwarded-For itself.',
+      );
+    }
+    const [address = '', bits, ...rest] = entry.split('/');
+    const family = isIP(address);
+    const maxBits = family === 6 ? 128 : 32;
+    const validBits = bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= maxBits);
+    if (family === 0 || !validBits || rest.length > 0) {
+      throw new Error(
+        `trust proxy: "${entry}" is not an IP address, a CIDR range (10.0.0.0/8) or one of ` +
+          `${[...PROXY_RANGE_NAMES].join(', ')}.`,
+      );
+    }
+  }
+  return entries;
 }
 
 export async function startConsortiumServer(
   options: ConsortiumServerOptions,
 ): Promise<ConsortiumServer> {
+  const trustProxy =
+    options.trustProxy === undefined ? undefined : trustedProxies(options.trustProxy);
   mkdirSync(options.dataDir, { recursive: true });
   const { store, registry } = await openBackend(options);
   for (const registration of domainCollections) store.register(registration);
@@ -126,12 +147,14 @@ export async function startConsortiumServer(
       },
     },
     genReqId: () => requestId(),
+    ...(trustProxy === undefined ? {} : { trustProxy }),
   });
   await app.register(compress, { global: true, encodings: ['br', 'gzip'] });
   await app.register(rateLimit, {
     max: 600,
     timeWindow: 60_000,
-    // Per desk (token), not per address: desks of one library often share one.
+    // Per desk (token), not per address: desks of one library often share one. A request
+    // without a token counts against its client's address (see `trustProxy`).
     keyGenerator: (request) => digest(request.headers.authorization ?? request.ip).toString('hex'),
   });
 
@@ -172,6 +195,10 @@ export async function startConsortiumServer(
   app.post<{ Body: { code: string; deskName: string } }>(
     '/v1/enrol',
     {
+      // Enrolment takes no token, so its budget (its own, 600 a minute) is the client's
+      // address alone: a made-up Authorization header must not buy a fresh budget of code
+      // guesses. Behind a proxy that address is the forwarded one only with `trustProxy`.
+      config: { rateLimit: { keyGenerator: (request) => request.ip } },
       schema: {
         body: {
           type: 'object',
@@ -197,60 +224,6 @@ export async function startConsortiumServer(
     },
   );
 
-  app.post<{ Body: { library: string; role?: DeskRole } }>(
-    '/v1/admin/enrolment-codes',
-    {
-      schema: {
-        body: {
-          type: 'object',
-          additionalProperties: false,
-          required: ['library'],
-          properties: {
-            library: { type: 'string', minLength: 1, maxLength: 20, pattern: '^[A-Za-z0-9_.-]+$' },
-            role: { type: 'string', enum: ['desk', 'editor'] },
-          },
-        },
-      },
-    },
-    async (request) => {
-      requireAdmin(request.headers.authorization);
-      return {
-        code: await registry.createEnrolmentCode(
-          request.body.library,
-          request.body.role ?? 'desk',
-          ENROLMENT_TTL_MS,
-        ),
-      };
-    },
-  );
-
-  app.post<{
-    Params: { collection: DeskCollectionName };
-    Body: { documents: Record<string, unknown>[] };
-  }>(
-    '/v1/admin/import/:collection',
-    {
-      schema: {
-        params: {
-          type: 'object',
-          required: ['collection'],
-          properties: { collection: { type: 'string', enum: [...replicatedCollections] } },
-        },
-        body: {
-          type: 'object',
-          additionalProperties: false,
-          required: ['documents'],
-          properties: { documents: { type: 'array', maxItems: 5000, items: { type: 'object' } } },
-        },
-      },
-    },
-    async (request) => {
-      requireAdmin(request.headers.authorization);
-      await importInto(store, request.params.collection, request.body.documents);
-      return { imported: request.body.documents.length };
-    },
-  );
-
   // Every commit, whoever made it (a desk's push, an import), wakes the streams of the
   // libraries it concerns.
   const stopStreaming = store.onCommit((change) =>
@@ -273,10 +246,9 @@ export async function startConsortiumServer(
     adminToken,
     app,
     createEnrolmentCode: (library, role = 'desk') =>
-      registry.createEnrolmentCode(library, role, ENROLMENT_TTL_MS),
-    async importDocuments(collection, docs) {
-      await importInto(store, collection, docs);
-    },
+      registry.createEnrolmentCode(library, role, ENROLMENT_CODE_TTL_MS),
+    // In-process and trusted (tests, benchmarks): unchecked, unlike the route's documents.
+    importDocuments: (collection, docs) => importDocuments(store, collection, docs),
     async close() {
       stopStreaming();
       streams.closeAll();

@@ -6,8 +6,11 @@
 // read from CARREL_ADMIN_TOKEN, or made up and printed once; GET /metrics also accepts
 // CARREL_METRICS_TOKEN (docs/admin/monitoring.md). --updates <folder> (or CARREL_UPDATES_DIR)
 // serves desk app releases at /v1/updates/ for the desks' updater (docs/admin/desk-updates.md).
+// --trust-proxy <addresses> (or CARREL_TRUST_PROXY): the reverse proxies in front of the server,
+// comma-separated addresses or CIDRs, whose X-Forwarded-For names the client for the rate limit
+// and the log (docs/admin/install.md); off by default.
 import { parseArgs } from 'node:util';
-import { startConsortiumServer } from './app.js';
+import { startConsortiumServer, trustedProxies } from './app.js';
 import { isPostgresUrl } from './store/index.js';
 
 const { values } = parseArgs({
@@ -17,9 +20,21 @@ const { values } = parseArgs({
     port: { type: 'string', default: '8787' },
     database: { type: 'string' },
     updates: { type: 'string' },
+    'trust-proxy': { type: 'string' },
   },
 });
 const updatesDir = values.updates ?? process.env['CARREL_UPDATES_DIR'];
+
+// An empty CARREL_TRUST_PROXY= (the env file's blank line) means no proxy is trusted.
+const trustProxy = values['trust-proxy'] ?? (process.env['CARREL_TRUST_PROXY'] || undefined);
+if (trustProxy !== undefined) {
+  try {
+    trustedProxies(trustProxy);
+  } catch (error) {
+    console.error(`${(error as Error).message} (--trust-proxy or CARREL_TRUST_PROXY)`);
+    process.exit(2);
+  }
+}
 
 const database = values.database ?? process.env['DATABASE_URL'];
 if (database !== undefined && !isPostgresUrl(database)) {
@@ -42,6 +57,7 @@ const server = await startConsortiumServer({
   logger: true,
   ...(process.env['CARREL_ADMIN_TOKEN'] ? { adminToken: process.env['CARREL_ADMIN_TOKEN'] } : {}),
   ...(updatesDir === undefined ? {} : { updatesDir }),
+  ...(trustProxy === undefined ? {} : { trustProxy }),
   ...(process.env['CARREL_METRICS_TOKEN']
     ? { metricsToken: process.env['CARREL_METRICS_TOKEN'] }
     : {}),

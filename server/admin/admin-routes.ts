@@ -1,14 +1,16 @@
-// The administration over HTTP, under /v1/admin: libraries, desks, ILS imports, check-in
-// exports and reports. Every route needs the administrator's bearer token (checked before the
-// body is even read: 401 `unauthorized`); bodies and query strings are validated strictly
-// (unknown properties refused, nothing coerced: the server's Ajv settings) and errors are the
-// server's `{ error: { code, message } }`.
+// The administration over HTTP, under /v1/admin: libraries, desks, ILS imports, JSON document
+// imports, check-in exports and reports. Every route needs the administrator's bearer token
+// (checked before the body is even read: 401 `unauthorized`); bodies and query strings are
+// validated strictly (unknown properties refused, nothing coerced: the server's Ajv settings)
+// and errors are the server's `{ error: { code, message } }`.
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
+import { replicatedCollections } from '../../shared/index.js';
 import type { DeskRegistry } from '../store/desk-registry.js';
 import type { ReplicationStore } from '../store/index.js';
 import { exportCheckins, exportFormats } from './checkin-exports.js';
 import { createEnrolmentCode, listDesks, revokeDesk } from './desks.js';
+import { checkDocuments, importDocuments, MAX_IMPORTED_DOCUMENTS } from './document-import.js';
 import { importIlsFile, ImportRefused } from './ils-import.js';
 import { ilsFormats, importKinds } from './ils-mappings.js';
 import {
@@ -58,6 +60,17 @@ const importQuery = Type.Object(
     format: literals(ilsFormats),
     skipBadRows: Type.Optional(yesNo),
     dryRun: Type.Optional(yesNo),
+  },
+  strict,
+);
+const jsonImportParams = Type.Object({ collection: literals(replicatedCollections) }, strict);
+// Each document is checked against its collection's schema in the handler (which schema
+// depends on the collection); here only that the body is a list of objects.
+const jsonImportBody = Type.Object(
+  {
+    documents: Type.Array(Type.Unsafe<Record<string, unknown>>({ type: 'object' }), {
+      maxItems: MAX_IMPORTED_DOCUMENTS,
+    }),
   },
   strict,
 );
@@ -159,6 +172,18 @@ export async function adminRoutes(
           report: error.report,
         });
       }
+    },
+  );
+
+  app.post<{ Params: Static<typeof jsonImportParams>; Body: Static<typeof jsonImportBody> }>(
+    '/v1/admin/json-import/:collection',
+    { schema: { params: jsonImportParams, body: jsonImportBody } },
+    async (request) => {
+      const { collection } = request.params;
+      const { documents } = request.body;
+      checkDocuments(collection, documents);
+      await importDocuments(options.store, collection, documents);
+      return { imported: documents.length };
     },
   );
 

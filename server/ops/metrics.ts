@@ -15,7 +15,7 @@ import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import { cratesWaiting, type WaitingCrate } from '../admin/index.js';
 import type { DeskRegistry } from '../store/desk-registry.js';
 import { EVERY_LIBRARY, type ReplicationStore } from '../store/index.js';
-import { HttpError } from '../sync/sync-routes.js';
+import { authenticatedDesk, HttpError } from '../sync/sync-routes.js';
 import { SyncActivity } from './sync-activity.js';
 
 export interface MetricsOptions {
@@ -202,17 +202,13 @@ export function registerMetrics(app: FastifyInstance, options: MetricsOptions): 
     done();
   });
 
-  /** The desk behind a sync request that was answered: the token was checked by the route. */
-  const deskOf = async (request: FastifyRequest) => {
-    const token = /^Bearer (.+)$/.exec(request.headers.authorization ?? '')?.[1];
-    return token === undefined ? null : registry.authenticate(token);
-  };
-
-  app.addHook('preSerialization', async (request, reply, payload) => {
+  app.addHook('preSerialization', (request, reply, payload, done) => {
     const route = request.routeOptions.url;
     if (reply.statusCode === 200 && (route === PULL_ROUTE || route === PUSH_ROUTE)) {
       const collection = collectionOf(request);
-      const desk = await deskOf(request);
+      // An answered sync request was authenticated by its route: the desk comes from there,
+      // not from a second registry lookup of the same token.
+      const desk = authenticatedDesk(request);
       if (route === PULL_ROUTE) {
         pulls.inc({ collection });
         const seq = (payload as { checkpoint?: { seq?: unknown } }).checkpoint?.seq;
@@ -228,7 +224,7 @@ export function registerMetrics(app: FastifyInstance, options: MetricsOptions): 
         if (desk) activity.pushed(desk.deskId, desk.library);
       }
     }
-    return payload;
+    done(null, payload);
   });
 
   app.addHook('onError', (request, _reply, error, done) => {

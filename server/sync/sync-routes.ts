@@ -35,6 +35,12 @@ export class HttpError extends Error {
   }
 }
 
+/**
+ * The desk each request authenticated as, for the hooks that run after its route (metrics):
+ * one registry lookup per request, not one per reader. Held weakly: gone with the request.
+ */
+const authenticatedDesks = new WeakMap<FastifyRequest, EnrolledDesk>();
+
 /** The desk behind the request's bearer token; refuses missing, unknown and revoked tokens. */
 export async function authenticate(
   registry: DeskRegistry,
@@ -46,7 +52,13 @@ export async function authenticate(
   const desk = await registry.authenticate(match[1]);
   if (!desk) throw new HttpError(401, 'unauthorized', 'This desk token is not known.');
   if (desk.revoked) throw new HttpError(403, 'revoked', 'This desk was revoked; enrol it again.');
+  authenticatedDesks.set(request, desk);
   return desk;
+}
+
+/** The desk `request` was authenticated as by its route, if it was (never a revoked one). */
+export function authenticatedDesk(request: FastifyRequest): EnrolledDesk | undefined {
+  return authenticatedDesks.get(request);
 }
 
 const collectionParam = {

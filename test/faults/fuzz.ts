@@ -184,7 +184,6 @@ function hostileRequest(): fc.Arbitrary<HostileRequest> {
       ['GET', '/health'],
       ['GET', '/metrics'],
       ['POST', '/v1/enrol'],
-      ['POST', '/v1/admin/enrolment-codes'],
       ['POST', '/v1/admin/desks/enrolment-codes'],
       ['GET', '/v1/admin/desks'],
       ['POST', '/v1/admin/desks/01JQ0000000000000000000000/revoke'],
@@ -207,12 +206,26 @@ function hostileRequest(): fc.Arbitrary<HostileRequest> {
       path: `/v1/sync/${name}/pull${q}`,
       token: who,
     })),
-    fc.tuple(collection, token).map(([name, who]) => ({
-      method: 'POST' as const,
-      path: `/v1/admin/import/${name}`,
-      token: who,
-      body: { documents: [sampleDocuments.items, { ...sampleDocuments.items, x: 1 }, name] },
-    })),
+    // The JSON import with documents that are valid (for some collection), mutated or no
+    // documents at all: with the admin token only a list valid for its collection gets in.
+    fc
+      .tuple(
+        collection,
+        fc.constantFrom(...replicatedCollections).chain((shape) =>
+          fc.array(
+            mutatedDocument(shape).map(({ _deleted: _flag, ...doc }) => doc),
+            { maxLength: 3 },
+          ),
+        ),
+        fc.constantFrom<unknown[]>([], ['items'], [sampleDocuments.items, 'items']),
+        token,
+      )
+      .map(([name, docs, odd, who]) => ({
+        method: 'POST' as const,
+        path: `/v1/admin/json-import/${name}`,
+        token: who,
+        body: { documents: [...docs, ...odd] },
+      })),
     fc.tuple(simple, token).map(([[[method, path], q, body], who]) => ({
       method,
       path: `${path}${q}`,

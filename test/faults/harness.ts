@@ -202,14 +202,16 @@ export class ServerProcess {
 
   async importDocuments(collection: DeskCollectionName, docs: readonly object[]): Promise<void> {
     for (let at = 0; at < docs.length; at += 2000) {
-      await this.admin(`/v1/admin/import/${collection}`, {
+      await this.admin(`/v1/admin/json-import/${collection}`, {
         documents: docs.slice(at, at + 2000),
       });
     }
   }
 
+  /** The library must have been imported: the route refuses a code for an unknown one. */
   async enrolmentCode(library: string): Promise<string> {
-    return (await this.admin<{ code: string }>('/v1/admin/enrolment-codes', { library })).code;
+    return (await this.admin<{ code: string }>('/v1/admin/desks/enrolment-codes', { library }))
+      .code;
   }
 }
 

@@ -1,7 +1,9 @@
-// The administration routes for libraries and desks through a real server: the admin token,
-// strict bodies, stable error codes, and a revoked desk locked out of sync.
+// The administration routes for libraries, desks and the JSON document import through a real
+// server: the admin token, strict bodies, stable error codes, and a revoked desk locked out of
+// sync.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Library } from '../../shared/index.js';
+import { item, itemBarcode, library, T0 } from '../support/desk.js';
 import { startAdminTestServer, type AdminTestServer } from './admin-support.js';
 
 let t: AdminTestServer;
@@ -150,5 +152,81 @@ describe('desks', () => {
     expect([unknown.status, unknown.body.error.code]).toEqual([404, 'unknown_desk']);
     const notAnId = await t.call<Failure>('POST', '/v1/admin/desks/nope/revoke');
     expect(notAnId.status).toBe(400);
+  });
+});
+
+describe('JSON document import', () => {
+  it('writes whole documents as given, and a desk of their library pulls them', async () => {
+    const books = [item(itemBarcode('31234', 1), 'NORTH'), item(itemBarcode('31234', 2), 'NORTH')];
+    const imported = await t.call('POST', '/v1/admin/json-import/items', {
+      json: { documents: books },
+    });
+    expect([imported.status, imported.body]).toEqual([200, { imported: 2 }]);
+    const desk = await t.enrolDesk('NORTH');
+    const pulled = await t.pull(desk.token, 'items');
+    // Their own stamps kept (the ILS import would stamp them now, as the server).
+    expect(pulled.documents).toEqual(books.map((book) => ({ ...book, _deleted: false })));
+
+    // Written again over what the server holds: a change, not a conflict.
+    const changed = { ...books[0]!, status: 'available' as const, updatedAt: T0 };
+    const again = await t.call('POST', '/v1/admin/json-import/items', {
+      json: { documents: [changed] },
+    });
+    expect(again.status).toBe(200);
+    expect((await t.pull(desk.token, 'items')).documents).toContainEqual({
+      ...changed,
+      _deleted: false,
+    });
+  });
+
+  it('refuses the whole list if one document is not valid for its collection', async () => {
+    const good = item(itemBarcode('31234', 3), 'NORTH');
+    const cases: [unknown, number, string][] = [
+      [
+        { documents: [good, { ...good, barcode: 'x', patronEmail: 'a@b' }] },
+        422,
+        'invalid_document',
+      ],
+      [{ documents: [good, { ...good, _deleted: true }] }, 422, 'invalid_document'],
+      [{ documents: [library('EAST', '31239')] }, 422, 'invalid_document'],
+      [{ documents: [good, 'not a document'] }, 400, 'invalid_request'],
+      [{ documents: Array.from({ length: 5001 }, () => good) }, 400, 'invalid_request'],
+      [{ documents: [good], extra: true }, 400, 'invalid_request'],
+    ];
+    for (const [json, status, code] of cases) {
+      const refused = await t.call<Failure>('POST', '/v1/admin/json-import/items', { json });
+      expect({ status: refused.status, code: refused.body.error.code }).toEqual({ status, code });
+    }
+    const unknown = await t.call<Failure>('POST', '/v1/admin/json-import/patrons', {
+      json: { documents: [] },
+    });
+    expect(unknown.status).toBe(400);
+    // Nothing of a refused list was written, not even its valid first document.
+    const desk = await t.enrolDesk('NORTH');
+    const barcodes = (await t.pull(desk.token, 'items')).documents.map((doc) => doc['barcode']);
+    expect(barcodes).not.toContain(good.barcode);
+  });
+
+  it('needs the administrator token, not a desk token', async () => {
+    const desk = await t.enrolDesk('NORTH');
+    for (const token of [null, desk.token]) {
+      const refused = await t.call<Failure>(
+        'POST',
+        '/v1/admin/json-import/items',
+        { json: { documents: [] } },
+        token,
+      );
+      expect([refused.status, refused.body.error.code]).toEqual([401, 'unauthorized']);
+    }
+  });
+
+  it('no longer has the old /v1/admin/enrolment-codes and /v1/admin/import routes', async () => {
+    for (const [path, json] of [
+      ['/v1/admin/enrolment-codes', { library: 'NORTH' }],
+      ['/v1/admin/import/items', { documents: [] }],
+    ] as const) {
+      const gone = await t.call<Failure>('POST', path, { json });
+      expect([gone.status, gone.body.error.code]).toEqual([404, 'not_found']);
+    }
   });
 });

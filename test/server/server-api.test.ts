@@ -70,11 +70,9 @@ describe('the consortium server', () => {
     expect((await call('GET', '/v1/sync/items/pull', 'x'.repeat(43))).status).toBe(401);
     const admin = await call<{ error: { code: string } }>(
       'POST',
-      '/v1/admin/enrolment-codes',
+      '/v1/admin/desks/enrolment-codes',
       token('MAIN'),
-      {
-        library: 'MAIN',
-      },
+      { library: 'MAIN' },
     );
     expect(admin).toMatchObject({ status: 401, body: { error: { code: 'unauthorized' } } });
   });
