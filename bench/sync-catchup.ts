@@ -123,7 +123,7 @@ export async function benchCatchup(dir: string, scans: number): Promise<CatchupR
       60_000,
     );
     console.log(
-      `  ${scans} scans recorded offline in ${((performance.now() - started) / 1000).toFixed(1)} s (${[...routes].map(([route, n]) => `${route} ${n}`).join(', ')}); status ${offline.state}, ${offline.pending} pending${offline.pending >= 5_000 ? ' (the count stops at 5,000 per collection)' : ''}`,
+      `  ${scans} scans recorded offline in ${((performance.now() - started) / 1000).toFixed(1)} s (${[...routes].map(([route, n]) => `${route} ${n}`).join(', ')}); status ${offline.state}, ${offline.pending} pending${offline.pending >= 5_000 ? '' : ''}`,
     );
 
     // The link returns, slow and lossy; the desk catches up.

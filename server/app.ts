@@ -7,6 +7,7 @@ import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { isIP } from 'node:net';
+import { join } from 'node:path';
 import { monotonicFactory } from 'ulid';
 import type { DeskCollectionName, EnrolResponse } from '../shared/index.js';
 import { adminRoutes, ENROLMENT_CODE_TTL_MS, importDocuments } from './admin/index.js';
@@ -14,6 +15,7 @@ import { registerOperations, serverVersion } from './ops/index.js';
 import { registerUpdateFeed } from './ops/update-feed.js';
 import type { DeskRole } from './store/desk-registry.js';
 import { domainCollections, openBackend } from './store/index.js';
+import { watchHistory } from './sync/history.js';
 import { HttpError, registerSyncRoutes, StreamHub } from './sync/sync-routes.js';
 
 export interface ConsortiumServerOptions {
@@ -45,6 +47,12 @@ export interface ConsortiumServerOptions {
    * ignored and that address is the socket's peer, which behind a proxy is the proxy itself.
    */
   readonly trustProxy?: string;
+  /**
+   * Start a new history of the database (ReplicationStore.history): after restoring a backup
+   * that the server cannot tell is one (docs/admin/backups.md). Every desk syncs everything
+   * again. A restore into the same data folder is noticed without it (server/sync/history.ts).
+   */
+  readonly newHistory?: boolean;
 }
 
 export interface ConsortiumServer {
@@ -128,6 +136,12 @@ export async function startConsortiumServer(
   for (const registration of domainCollections) store.register(registration);
   // A database from a server without item loans gets them once (holds and crates lend).
   await store.catchUpGrants();
+  const history = await watchHistory(store, {
+    file: join(options.dataDir, 'history.json'),
+    collections: domainCollections.map((registration) => registration.name),
+    ...(options.newHistory === undefined ? {} : { newHistory: options.newHistory }),
+    log: (line) => console.warn(line),
+  });
   const adminToken = options.adminToken ?? randomBytes(32).toString('base64url');
   const adminDigest = digest(adminToken);
   const streams = new StreamHub();
@@ -236,7 +250,7 @@ export async function startConsortiumServer(
     version: serverVersion(),
     ...(options.metricsToken === undefined ? {} : { metricsToken: options.metricsToken }),
   });
-  registerSyncRoutes(app, { store, registry, streams });
+  registerSyncRoutes(app, { store, registry, streams, history: history.current });
   await app.register(adminRoutes, { store, registry, requireAdmin });
   if (options.updatesDir !== undefined) await registerUpdateFeed(app, options.updatesDir);
 
@@ -251,6 +265,7 @@ export async function startConsortiumServer(
     importDocuments: (collection, docs) => importDocuments(store, collection, docs),
     async close() {
       stopStreaming();
+      history.close();
       streams.closeAll();
       await app.close();
       await registry.close();

@@ -8,7 +8,9 @@
 // serves desk app releases at /v1/updates/ for the desks' updater (docs/admin/desk-updates.md).
 // --trust-proxy <addresses> (or CARREL_TRUST_PROXY): the reverse proxies in front of the server,
 // comma-separated addresses or CIDRs, whose X-Forwarded-For names the client for the rate limit
-// and the log (docs/admin/install.md); off by default.
+// and the log (docs/admin/install.md); off by default. --new-history: after restoring a backup
+// into a new data folder or database, make every desk sync everything again
+// (docs/admin/backups.md).
 import { parseArgs } from 'node:util';
 import { startConsortiumServer, trustedProxies } from './app.js';
 import { isPostgresUrl } from './store/index.js';
@@ -21,6 +23,7 @@ const { values } = parseArgs({
     database: { type: 'string' },
     updates: { type: 'string' },
     'trust-proxy': { type: 'string' },
+    'new-history': { type: 'boolean', default: false },
   },
 });
 const updatesDir = values.updates ?? process.env['CARREL_UPDATES_DIR'];
@@ -58,6 +61,7 @@ const server = await startConsortiumServer({
   ...(process.env['CARREL_ADMIN_TOKEN'] ? { adminToken: process.env['CARREL_ADMIN_TOKEN'] } : {}),
   ...(updatesDir === undefined ? {} : { updatesDir }),
   ...(trustProxy === undefined ? {} : { trustProxy }),
+  newHistory: values['new-history'],
   ...(process.env['CARREL_METRICS_TOKEN']
     ? { metricsToken: process.env['CARREL_METRICS_TOKEN'] }
     : {}),

@@ -29,6 +29,17 @@ export interface DeskSyncSettings {
   /** The library the server enrolled this desk for. */
   readonly library: string;
   readonly enrolledAt: string;
+  /**
+   * The server database's history this desk synced with (shared/sync/wire.ts,
+   * HISTORY_HEADER); absent until the first answer that named one.
+   */
+  readonly history?: string;
+  /**
+   * Set when the server's history changed under this desk (a restored backup): the history
+   * it then synced everything again for. It names the desk's replication, so RxDB starts
+   * over from nothing: pulls everything, pushes everything.
+   */
+  readonly resyncedFor?: string;
 }
 
 export interface DeskSettings {
@@ -76,8 +87,11 @@ function isSettings(value: unknown): value is DeskSettings {
 function isSyncSettings(value: unknown): value is DeskSyncSettings {
   if (typeof value !== 'object' || value === null) return false;
   const v = value as Record<string, unknown>;
-  return ['serverUrl', 'token', 'deskId', 'library', 'enrolledAt'].every(
-    (key) => typeof v[key] === 'string',
+  return (
+    ['serverUrl', 'token', 'deskId', 'library', 'enrolledAt'].every(
+      (key) => typeof v[key] === 'string',
+    ) &&
+    ['history', 'resyncedFor'].every((key) => v[key] === undefined || typeof v[key] === 'string')
   );
 }
 

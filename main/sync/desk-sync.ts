@@ -46,8 +46,40 @@ export function createDeskSync(ctx: DeskContext, parts: DeskSyncParts = {}): Des
     session = startDeskSync(ctx, {
       serverUrl: settings.serverUrl,
       token: settings.token,
+      ...(settings.resyncedFor === undefined ? {} : { resyncedFor: settings.resyncedFor }),
+      onHistory: historyNamed,
       ...parts,
     });
+  }
+
+  /**
+   * An answer named the server database's history. The first one is kept. Another one means
+   * the database went back in time (a restored backup): it lacks what this desk recorded
+   * since, and this desk's checkpoints point past its end. Sync starts over under a new
+   * replication identifier: RxDB pulls everything and pushes every document this desk
+   * holds; the server keeps what it lacks and answers the rest as conflicts (its master).
+   */
+  function historyNamed(history: string): void {
+    const current = ctx.settings().sync;
+    if (!current || current.history === history) return;
+    const known = current.history;
+    ctx.updateSettings((settings) =>
+      settings.sync === undefined
+        ? settings
+        : {
+            ...settings,
+            sync: {
+              ...settings.sync,
+              history,
+              ...(known === undefined ? {} : { resyncedFor: history }),
+            },
+          },
+    );
+    if (known === undefined) return;
+    (parts.log ?? ((line: string) => console.error(line)))(
+      'sync: the server database went back in time (restored from a backup?): syncing everything again',
+    );
+    void stop().then(start);
   }
 
   async function stop(): Promise<void> {

@@ -80,6 +80,13 @@ export interface DeskSyncOptions {
   readonly streamIdleTimeoutMs?: number;
   /** Where faults are written (default console.error); never a token or a document. */
   readonly log?: (line: string) => void;
+  /**
+   * The server history this desk synced everything again for (DeskSyncSettings): part of
+   * the replication's identifier, so a new one starts RxDB's replication from nothing.
+   */
+  readonly resyncedFor?: string;
+  /** Told the history every answer names (desk-sync.ts restarts sync when it changed). */
+  readonly onHistory?: (history: string) => void;
 }
 
 export interface DeskSyncSession {
@@ -205,7 +212,9 @@ async function pendingIn(replication: Replication): Promise<number> {
 export function startDeskSync(ctx: DeskContext, options: DeskSyncOptions): DeskSyncSession {
   const log = options.log ?? ((line: string) => console.error(line));
   const deskId = ctx.settings().deskId;
-  const identifier = `carrel-v${SYNC_PROTOCOL_VERSION}|${options.serverUrl}|${deskId}`;
+  const identifier =
+    `carrel-v${SYNC_PROTOCOL_VERSION}|${options.serverUrl}|${deskId}` +
+    (options.resyncedFor === undefined ? '' : `|${options.resyncedFor}`);
   let facts: SyncFacts = { ...stoppedFacts, running: true };
   let published = syncStatusOf(facts, ctx.now());
   let offset: OffsetInterval | undefined;
@@ -255,6 +264,8 @@ export function startDeskSync(ctx: DeskContext, options: DeskSyncOptions): DeskS
         update({ clockOffsetMs: estimate });
       }
     },
+    ...(options.onHistory === undefined ? {} : { onHistory: options.onHistory }),
+    ...(options.resyncedFor === undefined ? {} : { resyncedFor: options.resyncedFor }),
     onFailure(failure) {
       if (failure.kind !== 'fatal') return;
       update({ fatal: failure, requestFailure: null });

@@ -5,7 +5,12 @@
 // stream wait for the same next attempt, so eight collections do not hammer a server that is
 // down eight times over; `wake()` ("sync now") cuts the wait short.
 import { gzipSync } from 'node:zlib';
-import { SYNC_BASE_PATH, type WireError } from '../../shared/index.js';
+import {
+  HISTORY_HEADER,
+  RESYNC_HEADER,
+  SYNC_BASE_PATH,
+  type WireError,
+} from '../../shared/index.js';
 import { backoffDelay, defaultBackoff, type BackoffPolicy } from './backoff.js';
 import type { ClockSample } from './clock-offset.js';
 import { classifyFailure, type RequestFailure } from './sync-status.js';
@@ -39,6 +44,10 @@ export interface ServerLinkOptions {
   readonly random?: () => number;
   readonly onSuccess?: (sample: ClockSample | undefined) => void;
   readonly onFailure?: (failure: RequestFailure) => void;
+  /** The server database's history named by an answer (HISTORY_HEADER), when it names one. */
+  readonly onHistory?: (history: string) => void;
+  /** The history this desk synced everything again for, sent as RESYNC_HEADER. */
+  readonly resyncedFor?: string;
 }
 
 const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
@@ -236,6 +245,9 @@ export class ServerLink {
         headers: {
           authorization: `Bearer ${this.options.token}`,
           accept,
+          ...(this.options.resyncedFor === undefined
+            ? {}
+            : { [RESYNC_HEADER]: this.options.resyncedFor }),
           // An event stream must not be compressed: a compressor holds events back.
           ...(accept === 'text/event-stream' ? { 'accept-encoding': 'identity' } : {}),
           ...(payload === undefined ? {} : payload.headers),
@@ -257,6 +269,8 @@ export class ServerLink {
     } finally {
       clearTimeout(timer);
     }
+    const history = response.headers.get(HISTORY_HEADER);
+    if (history !== null && history !== '') this.options.onHistory?.(history);
     const sample = {
       dateHeader: response.headers.get('date') ?? '',
       sentAt,

@@ -538,6 +538,26 @@ class PostgresReplicationStore implements PgReplicationStore {
     return read.scopeFor(registration, doc);
   }
 
+  async history(): Promise<string> {
+    this.assertOpen();
+    const { rows } = await this.reads.query<{ history: string }>(
+      'SELECT history FROM replication_history WHERE id = 1',
+    );
+    const history = rows[0]?.history;
+    if (history === undefined) throw new Error('replication_history has no row');
+    return history;
+  }
+
+  async startNewHistory(): Promise<string> {
+    this.assertOpen();
+    const history = randomUUID();
+    await this.reads.query(
+      'UPDATE replication_history SET history = $1, started_at = now() WHERE id = 1',
+      [history],
+    );
+    return history;
+  }
+
   async latest(collection: string): Promise<Checkpoint> {
     this.use(collection);
     const { rows } = await this.reads.query<{ seq: number | null }>(

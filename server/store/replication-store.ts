@@ -271,6 +271,18 @@ export interface ReplicationStore {
    */
   scopeOf(collection: string, doc: JsonDocument): Promise<readonly string[]>;
 
+  /**
+   * The id of the database's history. Checkpoints are positions in one history: a database
+   * restored from a backup has gone back in it, and the desks that synced past the backup
+   * hold checkpoints (and acknowledged writes) it no longer has. Starting a new history
+   * (startNewHistory) tells them, through this id on every sync answer, to sync everything
+   * again. Made with the database.
+   */
+  history(): Promise<string>;
+
+  /** Starts a new history (after a restore) and answers its id. */
+  startNewHistory(): Promise<string>;
+
   /** The checkpoint of the newest version in the collection (`{ seq: 0 }` if empty). */
   latest(collection: string): Promise<Checkpoint>;
 

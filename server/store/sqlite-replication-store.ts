@@ -20,6 +20,7 @@
 //   scope_grants     one row per (borrower, lender) of a registration's `grants`: the
 //                    lender's libraries see the borrower too (sqlite-002-scope-grants.ts).
 import Database from 'better-sqlite3';
+import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import {
@@ -194,6 +195,10 @@ function prepareStatements(db: Database.Database) {
     latest: db
       .prepare<[string], number | null>('SELECT MAX(seq) FROM documents WHERE collection = ?')
       .pluck(),
+    history: db.prepare<[], string>('SELECT history FROM replication_history WHERE id = 1').pluck(),
+    newHistory: db.prepare<[string, string]>(
+      'UPDATE replication_history SET history = ?, started_at = ? WHERE id = 1',
+    ),
     allDocuments: db.prepare<[string], DocumentRow>(
       'SELECT id, seq, deleted, data, parent FROM documents WHERE collection = ? ORDER BY id',
     ),
@@ -439,6 +444,24 @@ class SqliteReplicationStore implements ReplicationStore {
 
   scopeOf(collection: string, doc: JsonDocument): Promise<readonly string[]> {
     return settle(() => this.scopeFor(this.use(collection), doc));
+  }
+
+  history(): Promise<string> {
+    return settle(() => {
+      this.assertOpen();
+      const history = this.statements.history.get();
+      if (history === undefined) throw new Error('replication_history has no row');
+      return history;
+    });
+  }
+
+  startNewHistory(): Promise<string> {
+    return settle(() => {
+      this.assertOpen();
+      const history = randomUUID();
+      this.statements.newHistory.run(history, new Date().toISOString());
+      return history;
+    });
   }
 
   latest(collection: string): Promise<Checkpoint> {

@@ -12,6 +12,8 @@ import {
   type PushResponse,
   type StreamMessage,
   type WireDocument,
+  HISTORY_HEADER,
+  RESYNC_HEADER,
 } from '../../shared/index.js';
 import type { DeskRegistry, EnrolledDesk } from '../store/desk-registry.js';
 import {
@@ -142,9 +144,15 @@ function send(reply: FastifyReply, message: StreamMessage): void {
 
 export function registerSyncRoutes(
   app: FastifyInstance,
-  deps: { store: ReplicationStore; registry: DeskRegistry; streams: StreamHub },
+  deps: {
+    store: ReplicationStore;
+    registry: DeskRegistry;
+    streams: StreamHub;
+    /** The database's history id, named on every sync answer (HISTORY_HEADER). */
+    history: string;
+  },
 ): void {
-  const { store, registry, streams } = deps;
+  const { store, registry, streams, history } = deps;
   const validators = new Map(
     replicatedCollections.map((name) => [
       name,
@@ -170,8 +178,9 @@ export function registerSyncRoutes(
         },
       },
     },
-    async (request): Promise<PullResponse> => {
+    async (request, reply): Promise<PullResponse> => {
       const desk = await authenticate(registry, request);
+      void reply.header(HISTORY_HEADER, history);
       const after = request.query.after === undefined ? null : { seq: Number(request.query.after) };
       const limit = Math.min(Math.max(Number(request.query.limit ?? 100), 1), MAX_PULL_LIMIT);
       const result = await store.pull(request.params.collection, {
@@ -213,8 +222,10 @@ export function registerSyncRoutes(
         },
       },
     },
-    async (request): Promise<PushResponse> => {
+    async (request, reply): Promise<PushResponse> => {
       const desk = await authenticate(registry, request);
+      void reply.header(HISTORY_HEADER, history);
+      const resyncing = request.headers[RESYNC_HEADER] !== undefined;
       const collection = request.params.collection;
       const validate = validators.get(collection);
       if (!validate) throw new HttpError(404, 'not_found', 'No such collection.');
@@ -245,8 +256,27 @@ export function registerSyncRoutes(
       /** Rows on documents the desk's library no longer sees, answered with a deletion. */
       const unseen: WireDocument[] = [];
       const writable: typeof rows = [];
+      const departed = store.registration(collection)?.departed ?? ((doc) => doc);
       for (const [i, row] of rows.entries()) {
         const master = masters.get(ids[i] ?? '');
+        if (resyncing && row.assumedMasterState === null) {
+          // A desk syncing everything again after the server's database went back in time
+          // (shared/sync/wire.ts, RESYNC_HEADER) pushes every document it holds, assuming no
+          // master.
+          if (master !== undefined) {
+            // The store cannot write it (no master was assumed, and there is one): it answers
+            // the master, or a deletion where the library does not see it. Nothing is
+            // written, so there is nothing to judge.
+            writable.push(row);
+            continue;
+          }
+          if (row.newDocumentState['deskId'] !== desk.deskId) {
+            // Another desk's record the server no longer has: this desk cannot vouch for
+            // it, and drops its copy; the desk that wrote it sends it again.
+            unseen.push({ ...departed(documentFields(row.newDocumentState)), _deleted: true });
+            continue;
+          }
+        }
         // A row based on a state the server no longer holds is a conflict: the store answers
         // it with the master state and writes nothing. Such a row is judged as the change the
         // desk made, from the state it started from, not against the server's newer state:
@@ -266,7 +296,6 @@ export function registerSyncRoutes(
           state,
         );
         if (refusal?.code === 'not_seen' && master !== undefined) {
-          const departed = store.registration(collection)?.departed ?? ((doc) => doc);
           unseen.push({ ...departed(documentFields(master)), _deleted: true });
           continue;
         }
@@ -289,6 +318,7 @@ export function registerSyncRoutes(
     const desk = await authenticate(registry, request);
     reply.hijack();
     reply.raw.writeHead(200, {
+      [HISTORY_HEADER]: history,
       'content-type': 'text/event-stream',
       'cache-control': 'no-cache',
       connection: 'keep-alive',

@@ -12,6 +12,24 @@ export const SYNC_PROTOCOL_VERSION = 1;
 export const SYNC_BASE_PATH = '/v1';
 
 /**
+ * The response header naming the server database's history (server/store: `history`). A
+ * desk keeps the id it synced with; an answer with another id means the database went back
+ * in time (restored from a backup), and the desk syncs everything again: it pulls from the
+ * start and pushes every document it holds, so what it recorded since the backup reaches the
+ * server again.
+ */
+export const HISTORY_HEADER = 'carrel-history';
+
+/**
+ * The request header of a desk that synced everything again for a new history: it names that
+ * history. Its pushes then hold rows that assume no master for documents the server has, and
+ * other desks' records; the server answers those with its state (or, for a record it lacks
+ * and this desk did not write, a deletion) instead of refusing the push, which would stop
+ * the desk's sync. Nothing is written for such rows either way.
+ */
+export const RESYNC_HEADER = 'carrel-resync';
+
+/**
  * A position in one collection's change feed: the server's commit sequence number of the last
  * document version served. Sequence numbers follow commit order (see server/store).
  */

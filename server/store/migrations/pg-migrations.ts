@@ -13,11 +13,12 @@ import type pg from 'pg';
 import { latestVersion, pendingMigrations, type Migration } from './migration-plan.js';
 import { pgReplicationLayout } from './pg-001-replication-layout.js';
 import { pgScopeGrants } from './pg-002-scope-grants.js';
+import { pgHistory } from './pg-003-history.js';
 
 export type PgMigration = Migration<pg.ClientBase, Promise<void>>;
 
 /** Every step of the PostgreSQL replication store, in order. */
-export const pgMigrations: readonly PgMigration[] = [pgReplicationLayout, pgScopeGrants];
+export const pgMigrations: readonly PgMigration[] = [pgReplicationLayout, pgScopeGrants, pgHistory];
 
 /** The layout this server writes. */
 export const PG_LAYOUT_VERSION = latestVersion(pgMigrations);

@@ -51,7 +51,10 @@ async function layoutOneFile(): Promise<string> {
   await store.close();
   const path = join(folder.path, 'store.sqlite');
   const db = new Database(path);
-  db.exec('DROP TABLE schema_version; DROP TABLE scope_grants; DROP TABLE scope_grant_lenders');
+  db.exec(
+    'DROP TABLE schema_version; DROP TABLE scope_grants; DROP TABLE scope_grant_lenders; ' +
+      'DROP TABLE replication_history',
+  );
   db.pragma('user_version = 1');
   db.pragma('wal_checkpoint(TRUNCATE)');
   db.close();

@@ -14,11 +14,13 @@ import type Database from 'better-sqlite3';
 import { latestVersion, pendingMigrations, type Migration } from './migration-plan.js';
 import { replicationLayout } from './sqlite-001-replication-layout.js';
 import { scopeGrants } from './sqlite-002-scope-grants.js';
+import { replicationHistory } from './sqlite-003-history.js';
 
 /** Every step of the SQLite replication store, in order. */
 export const sqliteMigrations: readonly Migration<Database.Database>[] = [
   replicationLayout,
   scopeGrants,
+  replicationHistory,
 ];
 
 /** The layout this server writes. */

@@ -662,6 +662,24 @@ export function replicationStoreCases(backend: StoreBackend): void {
     });
   });
 
+  describe('history', () => {
+    it('keeps its id across reopening, and a new history has a new one for every store', async () => {
+      const first = await store.history();
+      expect(first).toMatch(/^[0-9a-f-]{36}$/);
+      await store.close();
+      store = await place.open();
+      expect(await store.history()).toBe(first);
+      const other = await place.open();
+      try {
+        const next = await store.startNewHistory();
+        expect(next).not.toBe(first);
+        expect(await other.history()).toBe(next);
+      } finally {
+        await other.close();
+      }
+    });
+  });
+
   describe('two stores on one database', () => {
     it('share one seq counter, so each serves what the other committed, in commit order', async () => {
       const other = await place.open();

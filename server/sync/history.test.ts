@@ -1,0 +1,69 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { ReplicationStore } from '../store/index.js';
+import { openParcelStore, parcel, temporaryFolder } from '../store/testing/parcels.js';
+import { watchHistory } from './history.js';
+
+let folder: ReturnType<typeof temporaryFolder>;
+let store: ReplicationStore;
+const lines: string[] = [];
+beforeEach(async () => {
+  folder = temporaryFolder();
+  store = await openParcelStore(folder.path);
+  lines.length = 0;
+});
+afterEach(async () => {
+  await store.close();
+  folder.remove();
+});
+
+const watch = (newHistory = false) =>
+  watchHistory(store, {
+    file: join(folder.path, 'history.json'),
+    collections: ['parcels', 'parcelTags', 'tools'],
+    newHistory,
+    log: (line) => lines.push(line),
+  });
+
+describe('the history watch', () => {
+  it('keeps the history across restarts while the database only moves forward', async () => {
+    const first = await watch();
+    await store.push(
+      'parcels',
+      [{ assumedMasterState: null, newDocumentState: parcel('p1', ['A']) }],
+      {
+        deskId: 'd',
+        library: 'A',
+      },
+    );
+    first.close();
+    const second = await watch();
+    expect(second.current).toBe(first.current);
+    second.close();
+    expect(lines).toEqual([]);
+  });
+
+  it('starts a new history when the database is behind what was served, or when told', async () => {
+    const first = await watch();
+    first.close();
+    // The mark says seq 50 was served in this history; the database holds nothing.
+    writeFileSync(
+      join(folder.path, 'history.json'),
+      JSON.stringify({ history: first.current, seq: 50 }),
+    );
+    const restored = await watch();
+    expect(restored.current).not.toBe(first.current);
+    expect(await store.history()).toBe(restored.current);
+    expect(lines.at(-1)).toContain('restored from a backup');
+    restored.close();
+    const told = await watch(true);
+    expect(told.current).not.toBe(restored.current);
+    told.close();
+    // A mark of another history (another database's) proves nothing.
+    writeFileSync(join(folder.path, 'history.json'), JSON.stringify({ history: 'other', seq: 50 }));
+    const unrelated = await watch();
+    expect(unrelated.current).toBe(told.current);
+    unrelated.close();
+  });
+});

@@ -1,0 +1,104 @@
+// Knowing that the consortium database went back in time. A restored backup holds fewer
+// commits than the server had served: desks hold checkpoints past its newest seq (their pulls
+// would skip the seqs given out again) and acknowledged writes it no longer has. So the
+// server keeps, next to its data, the highest seq it has seen committed (a small file,
+// rewritten shortly after commits); when it starts on a database whose newest seq is below
+// that mark, in the same history, it starts a new history, and every desk, seeing the new id
+// on its next answer, syncs everything again (shared/sync/wire.ts, HISTORY_HEADER).
+//
+// The file is written at most every WRITE_DELAY_MS and without fsync: a backup taken in the
+// last moments before the data was lost can pass unnoticed, and so can a restore onto a
+// server whose data folder was lost too. For those, `--new-history` starts a new history by
+// hand (docs/admin/backups.md). With several instances on one PostgreSQL database, every
+// instance stops for a restore; the first to start notices it.
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import type { ReplicationStore } from '../store/index.js';
+
+const WRITE_DELAY_MS = 100;
+
+export interface HistoryWatch {
+  /** The history id the server answers with. */
+  readonly current: string;
+  /** Writes the mark one last time and stops watching commits. */
+  close(): void;
+}
+
+interface Mark {
+  readonly history: string;
+  readonly seq: number;
+}
+
+function readMark(file: string): Mark | undefined {
+  try {
+    const mark = JSON.parse(readFileSync(file, 'utf8')) as Partial<Mark>;
+    if (typeof mark.history === 'string' && Number.isSafeInteger(mark.seq)) {
+      return { history: mark.history, seq: Number(mark.seq) };
+    }
+  } catch {
+    // No mark yet (a new data folder), or a torn one: nothing to compare with.
+  }
+  return undefined;
+}
+
+export async function watchHistory(
+  store: ReplicationStore,
+  options: {
+    /** The mark's file, in the server's data folder. */
+    readonly file: string;
+    readonly collections: readonly string[];
+    /** Start a new history whatever the mark says (an administrator's restore). */
+    readonly newHistory?: boolean;
+    readonly log: (line: string) => void;
+  },
+): Promise<HistoryWatch> {
+  let seq = 0;
+  for (const collection of options.collections) {
+    seq = Math.max(seq, (await store.latest(collection)).seq);
+  }
+  const mark = readMark(options.file);
+  let history = await store.history();
+  const behind = mark !== undefined && mark.history === history && mark.seq > seq;
+  if (options.newHistory === true || behind) {
+    history = await store.startNewHistory();
+    options.log(
+      behind
+        ? `The database holds commits up to ${seq}, but this server has served up to ` +
+            `${mark.seq}: it was restored from a backup. Started a new history (${history}); ` +
+            'every desk will sync everything again.'
+        : `Started a new history (${history}); every desk will sync everything again.`,
+    );
+  }
+
+  const write = () => {
+    const temporary = `${options.file}.tmp`;
+    writeFileSync(temporary, JSON.stringify({ history, seq } satisfies Mark));
+    renameSync(temporary, options.file);
+  };
+  write();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const stop = store.onCommit((change) => {
+    if (change.checkpoint.seq <= seq) return;
+    seq = change.checkpoint.seq;
+    timer ??= setTimeout(() => {
+      timer = undefined;
+      try {
+        write();
+      } catch (error) {
+        options.log(`Could not write ${options.file}: ${String(error)}`);
+      }
+    }, WRITE_DELAY_MS);
+  });
+  return {
+    current: history,
+    close() {
+      stop();
+      if (timer !== undefined) clearTimeout(timer);
+      timer = undefined;
+      try {
+        write();
+      } catch {
+        // Closing anyway; the next start compares with the mark as it was.
+      }
+    },
+  };
+}
