@@ -76,10 +76,15 @@ export function createDeskSync(ctx: DeskContext, parts: DeskSyncParts = {}): Des
           },
     );
     if (known === undefined) return;
-    (parts.log ?? ((line: string) => console.error(line)))(
+    const log = parts.log ?? ((line: string) => console.error(line));
+    log(
       'sync: the server database went back in time (restored from a backup?): syncing everything again',
     );
-    void stop().then(start);
+    stop()
+      .then(start)
+      .catch((error: unknown) =>
+        log(`sync: restarting for the new history failed: ${String(error)}`),
+      );
   }
 
   async function stop(): Promise<void> {
