@@ -14,7 +14,7 @@ import {
 import type { DeskContext } from '../context.js';
 import type { BackoffPolicy } from './backoff.js';
 import { requestEnrolment } from './enrolment.js';
-import { startDeskSync, type DeskSyncSession } from './replication.js';
+import { removeReplicationMeta, startDeskSync, type DeskSyncSession } from './replication.js';
 import { stoppedFacts, syncStatusOf } from './sync-status.js';
 
 /** What a desk's sync uses besides its settings (tests shorten the waits). */
@@ -38,6 +38,8 @@ export interface DeskSync {
 
 export function createDeskSync(ctx: DeskContext, parts: DeskSyncParts = {}): DeskSync {
   let session: DeskSyncSession | undefined;
+  /** Set while sync restarts for a new server history (historyNamed). */
+  let restarting: Promise<void> | undefined;
   const disabled = () => syncStatusOf(stoppedFacts, ctx.now());
 
   function start(): void {
@@ -63,6 +65,7 @@ export function createDeskSync(ctx: DeskContext, parts: DeskSyncParts = {}): Des
     const current = ctx.settings().sync;
     if (!current || current.history === history) return;
     const known = current.history;
+    const previousReplication = current.resyncedFor;
     ctx.updateSettings((settings) =>
       settings.sync === undefined
         ? settings
@@ -80,11 +83,18 @@ export function createDeskSync(ctx: DeskContext, parts: DeskSyncParts = {}): Des
     log(
       'sync: the server database went back in time (restored from a backup?): syncing everything again',
     );
-    stop()
+    restarting = stop()
+      .then(() => removeReplicationMeta(ctx, current.serverUrl, previousReplication))
+      .catch((error: unknown) =>
+        log(`sync: removing the old sync records failed: ${String(error)}`),
+      )
       .then(start)
       .catch((error: unknown) =>
         log(`sync: restarting for the new history failed: ${String(error)}`),
-      );
+      )
+      .finally(() => {
+        restarting = undefined;
+      });
   }
 
   async function stop(): Promise<void> {
@@ -97,6 +107,7 @@ export function createDeskSync(ctx: DeskContext, parts: DeskSyncParts = {}): Des
   return {
     status: () => session?.status() ?? disabled(),
     async syncNow() {
+      await restarting; // "sync now" during a restart for a new history waits for it
       if (!session) {
         return fail('desk_not_set_up', 'This desk is not enrolled with a consortium server.');
       }

@@ -209,12 +209,49 @@ async function pendingIn(replication: Replication): Promise<number> {
   return pending;
 }
 
+/**
+ * Names the desk's replications (RxDB keeps their checkpoints and meta rows under it): per
+ * server and desk id, and per history the desk synced everything again for.
+ */
+function replicationIdentifier(serverUrl: string, deskId: string, resyncedFor?: string): string {
+  return (
+    `carrel-v${SYNC_PROTOCOL_VERSION}|${serverUrl}|${deskId}` +
+    (resyncedFor === undefined ? '' : `|${resyncedFor}`)
+  );
+}
+
+/**
+ * Removes what RxDB kept for replications under an identifier no longer used (the one before
+ * a resync): their meta rows hold a copy of every document, as large as the collection.
+ * Sync must not be running under that identifier.
+ */
+export async function removeReplicationMeta(
+  ctx: DeskContext,
+  serverUrl: string,
+  resyncedFor: string | undefined,
+): Promise<void> {
+  const identifier = replicationIdentifier(serverUrl, ctx.settings().deskId, resyncedFor);
+  for (const name of replicatedCollections) {
+    const collection = ctx.store.db[name] as unknown as RxCollection;
+    // Never started: remove() opens the meta storage, deletes it and closes it. RxDB wants a
+    // direction; its handler is never called.
+    const unused = replicateRxCollection({
+      replicationIdentifier: identifier,
+      collection,
+      live: false,
+      autoStart: false,
+      pull: {
+        handler: () => Promise.reject(new Error('a replication only being removed never pulls')),
+      },
+    });
+    await unused.remove();
+  }
+}
+
 export function startDeskSync(ctx: DeskContext, options: DeskSyncOptions): DeskSyncSession {
   const log = options.log ?? ((line: string) => console.error(line));
   const deskId = ctx.settings().deskId;
-  const identifier =
-    `carrel-v${SYNC_PROTOCOL_VERSION}|${options.serverUrl}|${deskId}` +
-    (options.resyncedFor === undefined ? '' : `|${options.resyncedFor}`);
+  const identifier = replicationIdentifier(options.serverUrl, deskId, options.resyncedFor);
   let facts: SyncFacts = { ...stoppedFacts, running: true };
   let published = syncStatusOf(facts, ctx.now());
   let offset: OffsetInterval | undefined;

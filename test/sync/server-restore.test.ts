@@ -11,6 +11,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
+import Database from 'better-sqlite3';
+import { DESK_DATABASE_NAME, databaseFilePath } from '../../main/store/index.js';
+import { replicatedCollections } from '../../shared/index.js';
 import { startConsortiumServer, type ConsortiumServer } from '../../server/app.js';
 import { consortium, item, itemBarcode } from '../support/desk.js';
 import {
@@ -127,10 +130,22 @@ describe('a server restored from a backup', () => {
       await scan(barcodes[5]!);
       await syncUntil(desk, inSync, 'in sync after the restore');
       const serverSide = await serverView(server.url, token);
+      const stderrOf = desk.stderr;
       await desk.close();
       desk = undefined;
       expectConverged(await deskView(join(scratch, 'desk')), serverSide, deskId);
       expect((serverSide.get('checkins') ?? []).length).toBe(6);
+      // The replication records kept before the restore (a copy of every document) are gone:
+      // one set of meta tables, the new one.
+      const file = new Database(databaseFilePath(join(scratch, 'desk'), DESK_DATABASE_NAME), {
+        readonly: true,
+      });
+      const metaTables = file
+        .prepare("SELECT count(*) FROM carrel_tables WHERE name LIKE 'rx-replication-meta-%'")
+        .pluck()
+        .get();
+      file.close();
+      expect(metaTables, stderrOf.join('')).toBe(replicatedCollections.length);
     },
   );
 });
