@@ -250,7 +250,7 @@ export async function startConsortiumServer(
     version: serverVersion(),
     ...(options.metricsToken === undefined ? {} : { metricsToken: options.metricsToken }),
   });
-  registerSyncRoutes(app, { store, registry, streams, history: history.current });
+  registerSyncRoutes(app, { store, registry, streams, history: () => history.current() });
   await app.register(adminRoutes, { store, registry, requireAdmin });
   if (options.updatesDir !== undefined) await registerUpdateFeed(app, options.updatesDir);
 

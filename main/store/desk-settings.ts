@@ -40,6 +40,12 @@ export interface DeskSyncSettings {
    * over from nothing: pulls everything, pushes everything.
    */
   readonly resyncedFor?: string;
+  /**
+   * Histories this desk left (newest last, at most 10). An answer naming one of them comes
+   * from a server instance still running on the old data: ignored, so the desk does not
+   * sync everything again, back and forth.
+   */
+  readonly leftHistories?: readonly string[];
 }
 
 export interface DeskSettings {
@@ -91,7 +97,10 @@ function isSyncSettings(value: unknown): value is DeskSyncSettings {
     ['serverUrl', 'token', 'deskId', 'library', 'enrolledAt'].every(
       (key) => typeof v[key] === 'string',
     ) &&
-    ['history', 'resyncedFor'].every((key) => v[key] === undefined || typeof v[key] === 'string')
+    ['history', 'resyncedFor'].every((key) => v[key] === undefined || typeof v[key] === 'string') &&
+    (v['leftHistories'] === undefined ||
+      (Array.isArray(v['leftHistories']) &&
+        v['leftHistories'].every((history) => typeof history === 'string')))
   );
 }
 

@@ -40,6 +40,8 @@ export function createDeskSync(ctx: DeskContext, parts: DeskSyncParts = {}): Des
   let session: DeskSyncSession | undefined;
   /** Set while sync restarts for a new server history (historyNamed). */
   let restarting: Promise<void> | undefined;
+  let staleHistoryLogged = false;
+  const log = parts.log ?? ((line: string) => console.error(line));
   const disabled = () => syncStatusOf(stoppedFacts, ctx.now());
 
   function start(): void {
@@ -64,6 +66,15 @@ export function createDeskSync(ctx: DeskContext, parts: DeskSyncParts = {}): Des
   function historyNamed(history: string): void {
     const current = ctx.settings().sync;
     if (!current || current.history === history) return;
+    if (current.leftHistories?.includes(history)) {
+      if (!staleHistoryLogged) {
+        staleHistoryLogged = true;
+        log(
+          'sync: a server answered for data this desk already left behind (an instance not restarted after a restore?)',
+        );
+      }
+      return;
+    }
     const known = current.history;
     const previousReplication = current.resyncedFor;
     ctx.updateSettings((settings) =>
@@ -74,12 +85,16 @@ export function createDeskSync(ctx: DeskContext, parts: DeskSyncParts = {}): Des
             sync: {
               ...settings.sync,
               history,
-              ...(known === undefined ? {} : { resyncedFor: history }),
+              ...(known === undefined
+                ? {}
+                : {
+                    resyncedFor: history,
+                    leftHistories: [...(settings.sync.leftHistories ?? []), known].slice(-10),
+                  }),
             },
           },
     );
     if (known === undefined) return;
-    const log = parts.log ?? ((line: string) => console.error(line));
     log(
       'sync: the server database went back in time (restored from a backup?): syncing everything again',
     );

@@ -257,6 +257,47 @@ describe('pull', () => {
   });
 });
 
+describe('server history', () => {
+  it('keeps the first history, syncs everything again for a new one, ignores one it left', async () => {
+    const { desk: d, server: s } = await enrolledDesk({ items: [item(1), item(2)] });
+    s.history = 'history-1';
+    await syncNow(d);
+    expect(d.context.settings().sync).toMatchObject({ history: 'history-1' });
+    expect(d.context.settings().sync?.resyncedFor).toBeUndefined();
+    const written = checkin(DESK_ID);
+    await d.store.data.insert('checkins', [written]);
+    await until(() => s.documents('checkins').length === 1, 'the check-in pushed');
+
+    // The server's database went back in time: the desk pulls from the start, and pushes
+    // what it holds again, saying why.
+    const fromStart = () =>
+      s.requests.filter((r) => r.path === '/sync/items/pull' && !r.query.has('after')).length;
+    const pulledFromStart = fromStart();
+    s.history = 'history-2';
+    await until(
+      () =>
+        d.context.settings().sync?.resyncedFor === 'history-2' &&
+        fromStart() > pulledFromStart &&
+        s.requests.some((r) => r.path === '/sync/checkins/push' && r.resync === 'history-2'),
+      'the desk syncing everything again',
+    );
+    expect(await syncNow(d)).toMatchObject({ state: 'online', pending: 0 });
+    expect(d.context.settings().sync).toMatchObject({
+      history: 'history-2',
+      leftHistories: ['history-1'],
+    });
+
+    // A server instance still on the old data: its answers change nothing.
+    const settled = fromStart();
+    s.history = 'history-1';
+    await syncNow(d);
+    await syncNow(d);
+    expect(d.context.settings().sync).toMatchObject({ history: 'history-2' });
+    expect(fromStart()).toBe(settled);
+    expect(logged.filter((line) => line.includes('already left behind'))).toHaveLength(1);
+  });
+});
+
 describe('push, offline and back', () => {
   it('counts every change waiting, however many', async () => {
     const { desk: d } = await enrolledDesk();

@@ -7,6 +7,8 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
+  HISTORY_HEADER,
+  RESYNC_HEADER,
   SYNC_BASE_PATH,
   sameValue,
   type DeskCollectionName,
@@ -32,6 +34,8 @@ export interface ScriptedRequest {
   readonly path: string;
   readonly query: URLSearchParams;
   readonly authorization: string | undefined;
+  /** The history a desk that synced everything again names (RESYNC_HEADER). */
+  readonly resync: string | undefined;
   readonly body: unknown;
 }
 
@@ -50,6 +54,8 @@ export interface ScriptedWireServer {
   streamsOpened(): number;
   /** Added to the server's clock in its `Date` headers. */
   clockSkewMs: number;
+  /** The database history every answer names (HISTORY_HEADER); none when undefined. */
+  history: string | undefined;
   /** The server's current version of every document of a collection (deleted ones too). */
   documents(collection: DeskCollectionName): WireDocument[];
   /** Writes documents as the server itself would (an ILS import), telling the streams. */
@@ -116,11 +122,13 @@ export async function startScriptedWireServer(
         path: url.pathname.slice(SYNC_BASE_PATH.length),
         query: url.searchParams,
         authorization: request.headers.authorization,
+        resync: request.headers[RESYNC_HEADER] as string | undefined,
         body: await readBody(request),
       };
       requests.push(scripted);
       response.sendDate = false;
       response.setHeader('date', new Date(Date.now() + self.clockSkewMs).toUTCString());
+      if (self.history !== undefined) response.setHeader(HISTORY_HEADER, self.history);
       const json = (status: number, body: unknown, headers: Record<string, string> = {}) => {
         response.writeHead(status, { 'content-type': 'application/json', ...headers });
         response.end(JSON.stringify(body));
@@ -184,6 +192,7 @@ export async function startScriptedWireServer(
     requests,
     streamsOpened: () => opened,
     clockSkewMs: 0,
+    history: undefined,
     documents: (name) => [...collection(name).values()].map((entry) => entry.doc),
     put(name, docs) {
       for (const doc of docs) write(name, { ...doc, _deleted: false });

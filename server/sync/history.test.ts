@@ -18,12 +18,13 @@ afterEach(async () => {
   folder.remove();
 });
 
-const watch = (newHistory = false) =>
+const watch = (newHistory = false, refreshMs?: number) =>
   watchHistory(store, {
     file: join(folder.path, 'history.json'),
     collections: ['parcels', 'parcelTags', 'tools'],
     newHistory,
     log: (line) => lines.push(line),
+    ...(refreshMs === undefined ? {} : { refreshMs }),
   });
 
 describe('the history watch', () => {
@@ -39,7 +40,7 @@ describe('the history watch', () => {
     );
     first.close();
     const second = await watch();
-    expect(second.current).toBe(first.current);
+    expect(second.current()).toBe(first.current());
     second.close();
     expect(lines).toEqual([]);
   });
@@ -50,20 +51,37 @@ describe('the history watch', () => {
     // The mark says seq 50 was served in this history; the database holds nothing.
     writeFileSync(
       join(folder.path, 'history.json'),
-      JSON.stringify({ history: first.current, seq: 50 }),
+      JSON.stringify({ history: first.current(), seq: 50 }),
     );
     const restored = await watch();
-    expect(restored.current).not.toBe(first.current);
-    expect(await store.history()).toBe(restored.current);
+    expect(restored.current()).not.toBe(first.current());
+    expect(await store.history()).toBe(restored.current());
     expect(lines.at(-1)).toContain('restored from a backup');
     restored.close();
     const told = await watch(true);
-    expect(told.current).not.toBe(restored.current);
+    expect(told.current()).not.toBe(restored.current());
     told.close();
     // A mark of another history (another database's) proves nothing.
     writeFileSync(join(folder.path, 'history.json'), JSON.stringify({ history: 'other', seq: 50 }));
     const unrelated = await watch();
-    expect(unrelated.current).toBe(told.current);
+    expect(unrelated.current()).toBe(told.current());
     unrelated.close();
+  });
+
+  it('follows a new history another instance started on the same database', async () => {
+    const running = await watch(false, 20);
+    const other = await openParcelStore(folder.path);
+    try {
+      const started = await other.startNewHistory();
+      const deadline = Date.now() + 5_000;
+      while (running.current() !== started && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      expect(running.current()).toBe(started);
+      expect(lines.at(-1)).toContain('Another server instance started a new history');
+    } finally {
+      running.close();
+      await other.close();
+    }
   });
 });

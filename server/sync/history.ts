@@ -10,15 +10,19 @@
 // last moments before the data was lost can pass unnoticed, and so can a restore onto a
 // server whose data folder was lost too. For those, `--new-history` starts a new history by
 // hand (docs/admin/backups.md). With several instances on one PostgreSQL database, every
-// instance stops for a restore; the first to start notices it.
+// instance should stop for a restore; one that kept running reads the history again every
+// REFRESH_MS and answers with the new one from then on (desks ignore the old one meanwhile).
+
+/** How often a running server reads the history again (another instance may start one). */
+const REFRESH_MS = 10_000;
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import type { ReplicationStore } from '../store/index.js';
 
 const WRITE_DELAY_MS = 100;
 
 export interface HistoryWatch {
-  /** The history id the server answers with. */
-  readonly current: string;
+  /** The history id the server answers with now. */
+  current(): string;
   /** Writes the mark one last time and stops watching commits. */
   close(): void;
 }
@@ -49,6 +53,8 @@ export async function watchHistory(
     /** Start a new history whatever the mark says (an administrator's restore). */
     readonly newHistory?: boolean;
     readonly log: (line: string) => void;
+    /** How often the history is read again (default REFRESH_MS). */
+    readonly refreshMs?: number;
   },
 ): Promise<HistoryWatch> {
   let seq = 0;
@@ -88,9 +94,23 @@ export async function watchHistory(
       }
     }, WRITE_DELAY_MS);
   });
+  const refresh = setInterval(() => {
+    store.history().then(
+      (stored) => {
+        if (stored === history) return;
+        options.log(
+          `Another server instance started a new history (${stored}); answering with it.`,
+        );
+        history = stored;
+      },
+      () => undefined, // closed or unreachable: the next round tries again
+    );
+  }, options.refreshMs ?? REFRESH_MS);
+  refresh.unref();
   return {
-    current: history,
+    current: () => history,
     close() {
+      clearInterval(refresh);
       stop();
       if (timer !== undefined) clearTimeout(timer);
       timer = undefined;

@@ -148,8 +148,8 @@ export function registerSyncRoutes(
     store: ReplicationStore;
     registry: DeskRegistry;
     streams: StreamHub;
-    /** The database's history id, named on every sync answer (HISTORY_HEADER). */
-    history: string;
+    /** The database's history id now, named on every sync answer (HISTORY_HEADER). */
+    history: () => string;
   },
 ): void {
   const { store, registry, streams, history } = deps;
@@ -180,7 +180,7 @@ export function registerSyncRoutes(
     },
     async (request, reply): Promise<PullResponse> => {
       const desk = await authenticate(registry, request);
-      void reply.header(HISTORY_HEADER, history);
+      void reply.header(HISTORY_HEADER, history());
       const after = request.query.after === undefined ? null : { seq: Number(request.query.after) };
       const limit = Math.min(Math.max(Number(request.query.limit ?? 100), 1), MAX_PULL_LIMIT);
       const result = await store.pull(request.params.collection, {
@@ -224,7 +224,7 @@ export function registerSyncRoutes(
     },
     async (request, reply): Promise<PushResponse> => {
       const desk = await authenticate(registry, request);
-      void reply.header(HISTORY_HEADER, history);
+      void reply.header(HISTORY_HEADER, history());
       const resyncing = request.headers[RESYNC_HEADER] !== undefined;
       const collection = request.params.collection;
       const validate = validators.get(collection);
@@ -318,7 +318,7 @@ export function registerSyncRoutes(
     const desk = await authenticate(registry, request);
     reply.hijack();
     reply.raw.writeHead(200, {
-      [HISTORY_HEADER]: history,
+      [HISTORY_HEADER]: history(),
       'content-type': 'text/event-stream',
       'cache-control': 'no-cache',
       connection: 'keep-alive',
