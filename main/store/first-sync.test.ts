@@ -9,47 +9,25 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Item, Library } from '../../shared/index.js';
 import { startDesk, type Desk } from '../app.js';
 import {
   startScriptedWireServer,
   type ScriptedRequest,
   type ScriptedWireServer,
+  wireItem as item,
+  wireLibrary,
 } from '../testing/index.js';
 import { DESK_DATABASE_NAME } from './desk-store.js';
 import { databaseFilePath } from './sqlite/index.js';
 
 const TOKEN = 'desk-token-0123456789abcdef';
-const stamp = { updatedAt: '2026-11-23T09:00:00.000Z', deskId: 'server' };
 const fast = {
   backoff: { initialMs: 20, maxMs: 200, jitter: 0.5 },
   requestTimeoutMs: 5_000,
   streamIdleTimeoutMs: 5_000,
 };
 
-const library: Library = {
-  code: 'MAIN',
-  name: 'MAIN Library',
-  barcodePrefixes: ['33907'],
-  barcodeRule: { lengths: [14], checkDigit: 'codabar-mod10' },
-  floatingRules: { libraries: [], callNumberPrefixes: [] },
-  localPickupFirst: true,
-  timeZone: 'America/Chicago',
-  crateCapacity: 40,
-  holdShelfDays: 7,
-  ...stamp,
-};
-
-const item = (serial: number): Item => ({
-  barcode: `33907${String(serial).padStart(9, '0')}`,
-  bibId: `bib-${serial}`,
-  title: `Title ${serial}`,
-  owner: 'MAIN',
-  location: 'MAIN',
-  floating: false,
-  status: 'available',
-  ...stamp,
-});
+const library = wireLibrary('MAIN', '33907');
 
 /** Three pages of items (the pull limit is 1,000). */
 const ITEMS = 2_500;

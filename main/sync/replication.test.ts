@@ -8,20 +8,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ulid } from 'ulid';
 import { afterEach, describe, expect, it } from 'vitest';
-import type {
-  Checkin,
-  DeskCollectionName,
-  Item,
-  Library,
-  Note,
-  SyncStatus,
-} from '../../shared/index.js';
+import type { Checkin, DeskCollectionName, Note, SyncStatus } from '../../shared/index.js';
 import { startDesk, type Desk } from '../app.js';
 import {
   startScriptedWireServer,
   type ScriptedAnswer,
   type ScriptedRequest,
   type ScriptedWireServer,
+  wireItem as item,
+  wireLibrary as library,
+  wireStamp,
 } from '../testing/index.js';
 
 const TOKEN = 'desk-token-0123456789abcdef';
@@ -46,32 +42,6 @@ afterEach(async () => {
   hook = () => undefined;
   logged.length = 0;
   rmSync(dir, { recursive: true, force: true });
-});
-
-const stamp = { updatedAt: '2026-11-23T09:00:00.000Z', deskId: 'server' };
-
-const library = (code: string, prefix: string): Library => ({
-  code,
-  name: `${code} Library`,
-  barcodePrefixes: [prefix],
-  barcodeRule: { lengths: [14], checkDigit: 'codabar-mod10' },
-  floatingRules: { libraries: [], callNumberPrefixes: [] },
-  localPickupFirst: true,
-  timeZone: 'America/Chicago',
-  crateCapacity: 40,
-  holdShelfDays: 7,
-  ...stamp,
-});
-
-const item = (serial: number): Item => ({
-  barcode: `33907${String(serial).padStart(9, '0')}`,
-  bibId: `bib-${serial}`,
-  title: `Title ${serial}`,
-  owner: 'MAIN',
-  location: 'MAIN',
-  floating: false,
-  status: 'available',
-  ...stamp,
 });
 
 const checkin = (deskId: string): Checkin => ({
@@ -423,7 +393,7 @@ describe('conflicts over the wire', () => {
       libraryCode: 'MAIN',
       author: 'AB',
       revisionNumber: 1,
-      ...stamp,
+      ...wireStamp,
     };
     const { desk: d, server: s } = await enrolledDesk({ notes: [original] });
     await syncNow(d);
@@ -477,7 +447,7 @@ describe('conflicts over the wire', () => {
       pullLibrary: 'MAIN',
       status: 'pending' as const,
       requestedAt: '2026-11-01T10:00:00.000Z',
-      ...stamp,
+      ...wireStamp,
     };
     const { desk: d, server: s } = await enrolledDesk({ holds: [hold] });
     await syncNow(d);

@@ -2,4 +2,5 @@
 // consortium server's wire. Tests only; the app never imports it.
 export * from './code128.js';
 export * from './pdf-inspect.js';
+export * from './wire-fixtures.js';
 export * from './wire-server.js';

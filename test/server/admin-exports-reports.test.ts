@@ -6,7 +6,12 @@ import { ulid } from 'ulid';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { holdIdFor } from '../../server/admin/index.js';
 import type { WireDocument } from '../../shared/index.js';
-import { fixture, startAdminTestServer, type AdminTestServer } from './admin-support.js';
+import {
+  fixture,
+  sealedCrate,
+  startAdminTestServer,
+  type AdminTestServer,
+} from './admin-support.js';
 
 let t: AdminTestServer;
 const desks: Record<string, { deskId: string; token: string }> = {};
@@ -54,22 +59,8 @@ async function pushChange(
   if (pushed.status !== 200 || pushed.body.conflicts.length > 0) throw new Error(pushed.text);
 }
 
-function crate(origin: string, destination: string, sealedAt: string): WireDocument {
-  return {
-    id: ulid(),
-    labelBarcode: `CRATE-${ulid()}`,
-    origin,
-    destination,
-    status: 'sealed',
-    openedAt: sealedAt,
-    sealedAt,
-    counts: { packed: 3, received: 0, missing: 0, extra: 0 },
-    discrepancies: [],
-    updatedAt: sealedAt,
-    deskId: desk(origin).deskId,
-    _deleted: false,
-  };
-}
+const crate = (origin: string, destination: string, sealedAt: string) =>
+  sealedCrate(origin, destination, desk(origin).deskId, { at: sealedAt, packed: 3 });
 
 const crates: Record<'fast' | 'slow' | 'onTheRoad' | 'unpacking' | 'beingFilled', WireDocument> = {
   fast: crate('NORTH', 'SOUTH', '2026-11-12T14:00:00.000Z'),

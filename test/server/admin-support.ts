@@ -3,6 +3,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ulid } from 'ulid';
 import {
   startConsortiumServer,
   type ConsortiumServer,
@@ -40,6 +41,32 @@ export interface AdminTestServer {
     rows: { assumedMasterState: WireDocument | null; newDocumentState: WireDocument }[],
   ): Promise<Answer<PushResponse>>;
   close(): Promise<void>;
+}
+
+/**
+ * A crate sealed by `deskId` of `origin` for `destination`: opened and sealed at `at` (now by
+ * default), with `packed` items (1 by default).
+ */
+export function sealedCrate(
+  origin: string,
+  destination: string,
+  deskId: string,
+  { at = new Date().toISOString(), packed = 1 }: { at?: string; packed?: number } = {},
+): WireDocument {
+  return {
+    id: ulid(),
+    labelBarcode: `CRATE-${ulid()}`,
+    origin,
+    destination,
+    status: 'sealed',
+    openedAt: at,
+    sealedAt: at,
+    counts: { packed, received: 0, missing: 0, extra: 0 },
+    discrepancies: [],
+    updatedAt: at,
+    deskId,
+    _deleted: false,
+  };
 }
 
 export const fixture = (name: string) =>

@@ -14,27 +14,14 @@ import { openPgReplicationStore } from '../../server/store/pg-replication-store.
 import { domainCollections } from '../../server/store/index.js';
 import type { WireDocument } from '../../shared/index.js';
 import { startPostgres, type PostgresCluster } from '../support/postgres.js';
-import { ADMIN_TOKEN, startAdminTestServer, type AdminTestServer } from './admin-support.js';
+import {
+  ADMIN_TOKEN,
+  sealedCrate,
+  startAdminTestServer,
+  type AdminTestServer,
+} from './admin-support.js';
 
 const run = promisify(execFile);
-
-function crate(origin: string, destination: string, deskId: string): WireDocument {
-  const at = new Date().toISOString();
-  return {
-    id: ulid(),
-    labelBarcode: `CRATE-${ulid()}`,
-    origin,
-    destination,
-    status: 'sealed',
-    openedAt: at,
-    sealedAt: at,
-    counts: { packed: 1, received: 0, missing: 0, extra: 0 },
-    discrepancies: [],
-    updatedAt: at,
-    deskId,
-    _deleted: false,
-  };
-}
 
 describe('SQLite: online backup of a running server, restored into a new data folder', () => {
   let t: AdminTestServer;
@@ -55,7 +42,7 @@ describe('SQLite: online backup of a running server, restored into a new data fo
 
   const pushCrate = async () => {
     const answer = await t.push(north.token, 'crates', [
-      { assumedMasterState: null, newDocumentState: crate('NORTH', 'SOUTH', north.deskId) },
+      { assumedMasterState: null, newDocumentState: sealedCrate('NORTH', 'SOUTH', north.deskId) },
     ]);
     if (answer.status !== 200) throw new Error(answer.text);
     committed += 1;
@@ -150,7 +137,7 @@ describe('SQLite: online backup of a running server, restored into a new data fo
       }
       const restored = await startConsortiumServer({ dataDir: target, adminToken: ADMIN_TOKEN });
       try {
-        const fresh = crate('NORTH', 'SOUTH', north.deskId);
+        const fresh = sealedCrate('NORTH', 'SOUTH', north.deskId);
         const headers = {
           authorization: `Bearer ${north.token}`,
           'content-type': 'application/json',
@@ -211,7 +198,7 @@ describe('PostgreSQL: pg_dump and pg_restore of the store', () => {
     const deskId = ulid();
     const rows = Array.from({ length: 50 }, () => ({
       assumedMasterState: null,
-      newDocumentState: crate('NORTH', 'SOUTH', deskId),
+      newDocumentState: sealedCrate('NORTH', 'SOUTH', deskId),
     }));
     expect(await store.push('crates', rows, { deskId, library: 'NORTH' })).toEqual({
       conflicts: [],
@@ -233,7 +220,7 @@ describe('PostgreSQL: pg_dump and pg_restore of the store', () => {
           await restored.pull('crates', { library: 'SOUTH', after: null, limit: 1000 }),
         ).toEqual(before);
         // New writes continue after the restored seq: a desk's checkpoint stays valid.
-        const next = crate('NORTH', 'SOUTH', deskId);
+        const next = sealedCrate('NORTH', 'SOUTH', deskId);
         await restored.push('crates', [{ assumedMasterState: null, newDocumentState: next }], {
           deskId,
           library: 'NORTH',

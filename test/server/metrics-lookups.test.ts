@@ -2,11 +2,9 @@
 // registry the server opens is wrapped (and only counted: every call still reaches the real
 // SQLite registry), because a push or pull that looks its token up twice does twice the
 // registry reads at every desk's every sync, and the metrics figures must still name the desk.
-import { ulid } from 'ulid';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type * as storeModule from '../../server/store/index.js';
-import type { WireDocument } from '../../shared/index.js';
-import { startAdminTestServer, type AdminTestServer } from './admin-support.js';
+import { sealedCrate, startAdminTestServer, type AdminTestServer } from './admin-support.js';
 
 const lookups = vi.hoisted(() => ({ count: 0 }));
 
@@ -43,24 +41,6 @@ afterAll(async () => {
   await t.close();
 });
 
-function sealedCrate(): WireDocument {
-  const at = new Date().toISOString();
-  return {
-    id: ulid(),
-    labelBarcode: `CRATE-${ulid()}`,
-    origin: 'NORTH',
-    destination: 'SOUTH',
-    status: 'sealed',
-    openedAt: at,
-    sealedAt: at,
-    counts: { packed: 1, received: 0, missing: 0, extra: 0 },
-    discrepancies: [],
-    updatedAt: at,
-    deskId: north.deskId,
-    _deleted: false,
-  };
-}
-
 async function metricsText(): Promise<string> {
   return (await t.call('GET', '/metrics')).text;
 }
@@ -69,7 +49,7 @@ describe('a sync request', () => {
   it('looks its desk token up once for a push, and the metrics still name the desk', async () => {
     lookups.count = 0;
     const pushed = await t.push(north.token, 'crates', [
-      { assumedMasterState: null, newDocumentState: sealedCrate() },
+      { assumedMasterState: null, newDocumentState: sealedCrate('NORTH', 'SOUTH', north.deskId) },
     ]);
     expect(pushed.status).toBe(200);
     expect(lookups.count).toBe(1);
@@ -100,7 +80,7 @@ describe('a sync request', () => {
   it('still looks a refused token up only once', async () => {
     lookups.count = 0;
     const refused = await t.push('U'.repeat(43), 'crates', [
-      { assumedMasterState: null, newDocumentState: sealedCrate() },
+      { assumedMasterState: null, newDocumentState: sealedCrate('NORTH', 'SOUTH', north.deskId) },
     ]);
     expect(refused.status).toBe(401);
     expect(lookups.count).toBe(1);

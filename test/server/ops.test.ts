@@ -4,11 +4,14 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ulid } from 'ulid';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { WireDocument } from '../../shared/index.js';
 import { startPostgres, type PostgresCluster } from '../support/postgres.js';
-import { ADMIN_TOKEN, startAdminTestServer, type AdminTestServer } from './admin-support.js';
+import {
+  ADMIN_TOKEN,
+  sealedCrate,
+  startAdminTestServer,
+  type AdminTestServer,
+} from './admin-support.js';
 
 const METRICS_TOKEN = 'test-metrics-token-abcdef0123456789';
 const version = (
@@ -62,23 +65,8 @@ describe.each(['SQLite', 'PostgreSQL'] as const)('on %s', (backend) => {
     return samples.get(rendered === '' ? name : `${name}{${rendered}}`);
   }
 
-  function crate(origin: string, destination: string): WireDocument {
-    const at = new Date().toISOString();
-    return {
-      id: ulid(),
-      labelBarcode: `CRATE-${ulid()}`,
-      origin,
-      destination,
-      status: 'sealed',
-      openedAt: at,
-      sealedAt: at,
-      counts: { packed: 2, received: 0, missing: 0, extra: 0 },
-      discrepancies: [],
-      updatedAt: at,
-      deskId: desk(origin).deskId,
-      _deleted: false,
-    };
-  }
+  const crate = (origin: string, destination: string) =>
+    sealedCrate(origin, destination, desk(origin).deskId, { packed: 2 });
 
   describe('GET /health', () => {
     it('answers without a token: store reachable, version and uptime, nothing else', async () => {

@@ -94,6 +94,26 @@ export async function syncUntil(
 
 export const inSync = (status: SyncStatus) => status.state === 'online' && status.pending === 0;
 
+/**
+ * Enrols a desk with a one-time code for `library`, waits for its first sync to finish, and
+ * signs staff in (initials: the library code's first two letters).
+ */
+export async function enrolAndSignIn(
+  desk: RunningDesk,
+  server: { readonly url: string; createEnrolmentCode(library: string): Promise<string> },
+  library: string,
+): Promise<void> {
+  value(
+    await desk.client.sync.enrol({
+      serverUrl: server.url,
+      code: await server.createEnrolmentCode(library),
+      deskName: `${library} circulation`,
+    }),
+  );
+  await syncUntil(desk, inSync, `${library} first sync`);
+  value(await desk.client.staff.signIn({ initials: library.slice(0, 2) }));
+}
+
 /** The desk's documents (its store opened here, after its process closed) in wire form. */
 export async function deskView(dataDir: string): Promise<Map<DeskCollectionName, WireDocument[]>> {
   const store = await openDeskStore({ dataDir });

@@ -11,6 +11,7 @@ import { startConsortiumServer, type ConsortiumServer } from '../../server/app.j
 import type { DeskEvents } from '../../shared/index.js';
 import { consortium, hold, item, itemBarcode } from '../support/desk.js';
 import {
+  enrolAndSignIn,
   inSync,
   serverView,
   startDeskProcess,
@@ -60,20 +61,8 @@ describe('a hold captured at two desks offline', () => {
       running.push(main);
       const east = await startDeskProcess(join(scratch, 'east'));
       running.push(east);
-      for (const [desk, library] of [
-        [main, 'MAIN'],
-        [east, 'EAST'],
-      ] as const) {
-        value(
-          await desk.client.sync.enrol({
-            serverUrl: server.url,
-            code: await server.createEnrolmentCode(library),
-            deskName: `${library} circulation`,
-          }),
-        );
-        await syncUntil(desk, inSync, `${library} first sync`);
-        value(await desk.client.staff.signIn({ initials: library.slice(0, 2) }));
-      }
+      await enrolAndSignIn(main, server, 'MAIN');
+      await enrolAndSignIn(east, server, 'EAST');
       const lost: DeskEvents['holds.captureLost'][] = [];
       main.client.on('holds.captureLost', (payload) => lost.push(payload));
 

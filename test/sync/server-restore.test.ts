@@ -18,6 +18,7 @@ import { startConsortiumServer, type ConsortiumServer } from '../../server/app.j
 import { consortium, item, itemBarcode } from '../support/desk.js';
 import {
   deskView,
+  enrolAndSignIn,
   expectConverged,
   inSync,
   serverView,
@@ -63,15 +64,7 @@ describe('a server restored from a backup', () => {
       );
 
       desk = await startDeskProcess(join(scratch, 'desk'));
-      value(
-        await desk.client.sync.enrol({
-          serverUrl: server.url,
-          code: await server.createEnrolmentCode('MAIN'),
-          deskName: 'Main circulation',
-        }),
-      );
-      await syncUntil(desk, inSync, 'first sync');
-      value(await desk.client.staff.signIn({ initials: 'MA' }));
+      await enrolAndSignIn(desk, server, 'MAIN');
       const scan = async (barcode: string) =>
         value(await desk!.client.checkin.scan({ barcode })).checkinId;
       const before = [await scan(barcodes[0]!), await scan(barcodes[1]!)];
