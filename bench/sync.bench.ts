@@ -38,7 +38,12 @@ const PUSH_CONFIGS: readonly PushConfig[] = [
 ];
 
 interface SyncBenchResult {
-  first_sync: { docs: number; seconds: number | null; floor_seconds: number | null };
+  first_sync: {
+    docs: number;
+    seconds: number | null;
+    floor_seconds: number | null;
+    layout_seconds: number | null;
+  };
   catchup: { scans: number; seconds: number | null; bytes_per_scan: number | null };
   push: PushResult[];
 }
@@ -105,6 +110,7 @@ async function main(): Promise<void> {
         docs: FIRST_SYNC_DOCS,
         seconds: first?.seconds ?? null,
         floor_seconds: first?.floor_seconds ?? null,
+        layout_seconds: first?.layout_seconds ?? null,
       },
       catchup: {
         scans: CATCHUP_SCANS,
