@@ -44,13 +44,15 @@ export function createDeskSync(ctx: DeskContext, parts: DeskSyncParts = {}): Des
   const log = parts.log ?? ((line: string) => console.error(line));
   const disabled = () => syncStatusOf(stoppedFacts, ctx.now());
 
-  function start(): void {
+  /** `resyncing`: this start begins the resync for a new history (DeskSyncOptions). */
+  function start(resyncing = false): void {
     const settings = ctx.settings().sync;
     if (!settings || session) return;
     session = startDeskSync(ctx, {
       serverUrl: settings.serverUrl,
       token: settings.token,
       ...(settings.resyncedFor === undefined ? {} : { resyncedFor: settings.resyncedFor }),
+      ...(resyncing ? { resyncing } : {}),
       onHistory: historyNamed,
       ...parts,
     });
@@ -60,8 +62,8 @@ export function createDeskSync(ctx: DeskContext, parts: DeskSyncParts = {}): Des
    * An answer named the server database's history. The first one is kept. Another one means
    * the database went back in time (a restored backup): it lacks what this desk recorded
    * since, and this desk's checkpoints point past its end. Sync starts over under a new
-   * replication identifier: RxDB pulls everything and pushes every document this desk
-   * holds; the server keeps what it lacks and answers the rest as conflicts (its master).
+   * replication identifier: RxDB pulls everything, then pushes what differs from what it
+   * pulled (replication.ts, settleAgainstPulled); the server keeps what it lacks.
    */
   function historyNamed(history: string): void {
     const current = ctx.settings().sync;
@@ -103,7 +105,7 @@ export function createDeskSync(ctx: DeskContext, parts: DeskSyncParts = {}): Des
       .catch((error: unknown) =>
         log(`sync: removing the old sync records failed: ${String(error)}`),
       )
-      .then(start)
+      .then(() => start(true))
       .catch((error: unknown) =>
         log(`sync: restarting for the new history failed: ${String(error)}`),
       )
@@ -151,7 +153,7 @@ export function createDeskSync(ctx: DeskContext, parts: DeskSyncParts = {}): Des
         status: session?.status() ?? disabled(),
       });
     },
-    resume: start,
+    resume: () => start(),
     stop,
   };
 }

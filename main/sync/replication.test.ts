@@ -238,11 +238,15 @@ describe('server history', () => {
     await d.store.data.insert('checkins', [written]);
     await until(() => s.documents('checkins').length === 1, 'the check-in pushed');
 
-    // The server's database went back in time: the desk pulls from the start, and pushes
-    // what it holds again, saying why.
+    // The server's database went back in time and lost the check-in: the desk pulls from the
+    // start, and pushes again, saying why, what the server lacks; not the items, which the
+    // server has as the desk does.
     const fromStart = () =>
       s.requests.filter((r) => r.path === '/sync/items/pull' && !r.query.has('after')).length;
     const pulledFromStart = fromStart();
+    const itemPushes = () => s.requests.filter((r) => r.path === '/sync/items/push').length;
+    const itemPushesBefore = itemPushes();
+    s.forget('checkins', written.id);
     s.history = 'history-2';
     await until(
       () =>
@@ -252,6 +256,8 @@ describe('server history', () => {
       'the desk syncing everything again',
     );
     expect(await syncNow(d)).toMatchObject({ state: 'online', pending: 0 });
+    expect(s.documents('checkins').map((doc) => doc['id'])).toEqual([written.id]);
+    expect(itemPushes()).toBe(itemPushesBefore);
     expect(d.context.settings().sync).toMatchObject({
       history: 'history-2',
       leftHistories: ['history-1'],

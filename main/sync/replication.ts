@@ -24,13 +24,16 @@
 // - A push row whose new state equals the state it was based on changes nothing and is not
 //   sent (RxDB sends a resolved conflict again even when the resolution is the server's
 //   version, which the server would refuse as another desk's row).
+// - A resync's first run (a new server history, desk-sync.ts) pushes a document only once the
+//   first pull has shown what the server holds: see settleAgainstPulled.
 // - Note attachments do not replicate yet: pulled notes keep the attachments this desk has,
 //   pushed notes go without them (see wire-documents.ts).
 import type { Subscription } from 'rxjs';
-import { Subject } from 'rxjs';
+import { Subject, filter, firstValueFrom, merge } from 'rxjs';
 import {
   getAssumedMasterState,
   getChangedDocumentsSince,
+  getMetaWriteRow,
   getComposedPrimaryKeyOfDocumentData,
   type RxCollection,
   type RxReplicationPullStreamItem,
@@ -85,6 +88,12 @@ export interface DeskSyncOptions {
    * the replication's identifier, so a new one starts RxDB's replication from nothing.
    */
   readonly resyncedFor?: string;
+  /**
+   * This run starts the resync for `resyncedFor` (its replication holds nothing yet): pushes
+   * wait for the first pull (settleAgainstPulled). Not set when the desk restarts during a
+   * resync; its pushes then go out as RxDB makes them, and the server answers them.
+   */
+  readonly resyncing?: boolean;
   /** Told the history every answer names (desk-sync.ts restarts sync when it changed). */
   readonly onHistory?: (history: string) => void;
 }
@@ -207,6 +216,80 @@ async function pendingIn(replication: Replication): Promise<number> {
     if (documents.length < PENDING_SCAN_BATCH) break;
   }
   return pending;
+}
+
+type PushRow<Doc> = {
+  readonly assumedMasterState?: WithDeleted<Doc> | undefined;
+  readonly newDocumentState: WithDeleted<Doc>;
+};
+
+/**
+ * A resync's pulled page: documents this desk already holds in the same state get RxDB's meta
+ * row (the server has this state), which RxDB's downstream does not write for them. It takes
+ * a document it holds without a meta row for a change made here and not yet pushed, and leaves
+ * it to the upstream, which would then push it assuming the server has nothing. Writing the
+ * row for an equal state is what the downstream itself does for one it recognises.
+ */
+async function recordPulledStates<Doc>(
+  state: RxStorageInstanceReplicationState<Doc>,
+  documents: readonly WithDeleted<Doc>[],
+): Promise<void> {
+  const idOf = (doc: object) => String((doc as Record<string, unknown>)[state.primaryPath]);
+  const ids = documents.map(idOf);
+  const [held, known] = await Promise.all([
+    state.input.forkInstance.findDocumentsById(ids, true),
+    getAssumedMasterState(state, ids),
+  ]);
+  const heldById = new Map(held.map((doc) => [idOf(doc), doc]));
+  const rows = [];
+  for (const doc of documents) {
+    const mine = heldById.get(idOf(doc));
+    if (mine && !known[idOf(doc)] && sameWireDocument(mine, doc)) {
+      rows.push(await getMetaWriteRow(state, doc));
+    }
+  }
+  if (rows.length > 0) await state.input.metaInstance.bulkWrite(rows, 'carrel-resync-pulled');
+}
+
+/**
+ * A resync's push rows checked against what its first pull brought. RxDB's upstream starts
+ * with its downstream, so in a resync it pushes every document the desk holds before the
+ * server's copy has been pulled, each assuming the server has nothing, and the server would
+ * answer nearly every one with its own state: a large library's worth of requests. Rows that
+ * assume nothing wait here for the downstream's first pass (recordPulledStates), then:
+ * - a document equal to the pulled one is not sent (RxDB then takes it as the server's);
+ * - one that differs from it is answered here with the pulled state as a conflict, as the
+ *   server would answer it; RxDB resolves it and pushes the result assuming that state;
+ * - one without a pulled state (the server lacks it, or this desk changed it) is sent.
+ * Resolves undefined when sync stopped meanwhile.
+ */
+async function settleAgainstPulled<Doc>(
+  state: RxStorageInstanceReplicationState<Doc>,
+  rows: readonly PushRow<Doc>[],
+): Promise<{ send: PushRow<Doc>[]; conflicts: WithDeleted<Doc>[] } | undefined> {
+  if (rows.every((row) => row.assumedMasterState)) return { send: [...rows], conflicts: [] };
+  const done = state.firstSyncDone.down;
+  const canceled = state.events.canceled;
+  await firstValueFrom(
+    merge(done, canceled).pipe(filter(() => done.getValue() || canceled.getValue())),
+  );
+  if (canceled.getValue()) return undefined;
+  const idOf = (doc: WithDeleted<Doc>) =>
+    String((doc as Record<string, unknown>)[state.primaryPath]);
+  const open = rows.filter((row) => !row.assumedMasterState);
+  const known = await getAssumedMasterState(
+    state,
+    open.map((row) => idOf(row.newDocumentState)),
+  );
+  const send: PushRow<Doc>[] = [];
+  const conflicts: WithDeleted<Doc>[] = [];
+  for (const row of rows) {
+    const master = row.assumedMasterState ? undefined : known[idOf(row.newDocumentState)];
+    if (!master) send.push(row);
+    else if (!sameWireDocument(row.newDocumentState, master.docData))
+      conflicts.push(master.docData);
+  }
+  return { send, conflicts };
 }
 
 /**
@@ -459,6 +542,13 @@ export function startDeskSync(ctx: DeskContext, options: DeskSyncOptions): DeskS
           }
           await pacePull(name, after);
           const answer = await fetchPage(name, after, limit);
+          const state = replications.get(name)?.internalReplicationState;
+          if (options.resyncing === true && state && !withAttachments) {
+            await recordPulledStates(
+              state as unknown as RxStorageInstanceReplicationState<Doc>,
+              answer.documents as unknown as WithDeleted<Doc>[],
+            );
+          }
           const pages = pulledPages.get(name) ?? [];
           pages.push(answer.checkpoint.seq);
           pulledPages.set(name, pages.slice(-2));
@@ -489,7 +579,14 @@ export function startDeskSync(ctx: DeskContext, options: DeskSyncOptions): DeskS
           const first = pushAfter[name];
           const before = first ? replications.get(first)?.internalReplicationState : undefined;
           if (before) await before.streamQueue.up;
-          const wireRows = rows
+          const state = replications.get(name)?.internalReplicationState as
+            RxStorageInstanceReplicationState<Doc> | undefined;
+          const settled =
+            options.resyncing === true && state
+              ? await settleAgainstPulled(state, rows)
+              : { send: rows, conflicts: [] };
+          if (!settled) throw new SyncStoppedError();
+          const wireRows = settled.send
             .filter(
               (row) =>
                 !(
@@ -501,7 +598,7 @@ export function startDeskSync(ctx: DeskContext, options: DeskSyncOptions): DeskS
               assumedMasterState: row.assumedMasterState ? toWire(row.assumedMasterState) : null,
               newDocumentState: toWire(row.newDocumentState),
             }));
-          if (wireRows.length === 0) return [];
+          if (wireRows.length === 0) return settled.conflicts;
           const answer = await link.retrying(() =>
             attempt(`${name} push`, () =>
               link.json('POST', `/sync/${name}/push`, { rows: wireRows }, readPushResponse),
@@ -512,7 +609,7 @@ export function startDeskSync(ctx: DeskContext, options: DeskSyncOptions): DeskS
           const conflicts = withAttachments
             ? answer.conflicts.map((doc) => ({ ...doc, _attachments: {} }))
             : answer.conflicts;
-          return conflicts as unknown as WithDeleted<Doc>[];
+          return [...settled.conflicts, ...(conflicts as unknown as WithDeleted<Doc>[])];
         },
       },
     });

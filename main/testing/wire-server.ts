@@ -60,6 +60,8 @@ export interface ScriptedWireServer {
   documents(collection: DeskCollectionName): WireDocument[];
   /** Writes documents as the server itself would (an ILS import), telling the streams. */
   put(collection: DeskCollectionName, docs: readonly Record<string, unknown>[]): void;
+  /** Loses a document, as a database restored from an older backup does (no stream message). */
+  forget(collection: DeskCollectionName, key: string): void;
   /** Ends every open event stream (the connection drops; desks reconnect). */
   dropStreams(): void;
   /** Sends a message to every open event stream. */
@@ -197,6 +199,9 @@ export async function startScriptedWireServer(
     put(name, docs) {
       for (const doc of docs) write(name, { ...doc, _deleted: false });
       changed(name);
+    },
+    forget(name, key) {
+      collection(name).delete(key);
     },
     dropStreams() {
       for (const stream of streams) stream.destroy();

@@ -261,8 +261,8 @@ export function registerSyncRoutes(
         const master = masters.get(ids[i] ?? '');
         if (resyncing && row.assumedMasterState === null) {
           // A desk syncing everything again after the server's database went back in time
-          // (shared/sync/wire.ts, RESYNC_HEADER) pushes every document it holds, assuming no
-          // master.
+          // (shared/sync/wire.ts, RESYNC_HEADER) pushes, assuming no master, every document it
+          // holds that its pull did not bring in the same state.
           if (master !== undefined) {
             // The store cannot write it (no master was assumed, and there is one): it answers
             // the master, or a deletion where the library does not see it. Nothing is

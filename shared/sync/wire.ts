@@ -15,8 +15,8 @@ export const SYNC_BASE_PATH = '/v1';
  * The response header naming the server database's history (server/store: `history`). A
  * desk keeps the id it synced with; an answer with another id means the database went back
  * in time (restored from a backup), and the desk syncs everything again: it pulls from the
- * start and pushes every document it holds, so what it recorded since the backup reaches the
- * server again.
+ * start and pushes every document it holds that the pull did not bring in the same state, so
+ * what it recorded since the backup reaches the server again.
  */
 export const HISTORY_HEADER = 'carrel-history';
 

@@ -47,6 +47,24 @@ const start = (dataDir: string, port?: number) =>
     ...(port === undefined ? {} : { port }),
   });
 
+/** Rows pushed per collection and conflicts answered, from the server's /metrics. */
+async function pushCounters(
+  on: ConsortiumServer,
+): Promise<{ rows: Record<string, number>; conflicts: number }> {
+  const text = await (
+    await fetch(`${on.url}/metrics`, { headers: { authorization: `Bearer ${ADMIN}` } })
+  ).text();
+  const rows: Record<string, number> = {};
+  let conflicts = 0;
+  for (const line of text.split('\n')) {
+    const row = /^carrel_sync_pushed_rows_total\{collection="(\w+)"\} (\d+)$/.exec(line);
+    if (row) rows[row[1]!] = Number(row[2]);
+    const conflict = /^carrel_sync_conflicts_total\{collection="\w+"\} (\d+)$/.exec(line);
+    if (conflict) conflicts += Number(conflict[1]);
+  }
+  return { rows, conflicts };
+}
+
 describe('a server restored from a backup', () => {
   it(
     'gets back from the desk what the backup lacks, and the desk converges',
@@ -119,6 +137,16 @@ describe('a server restored from a backup', () => {
         'the lost check-ins back on the server',
         60_000,
       );
+      // What the resync sent: the lost check-ins and the items they changed (the server's
+      // restored states differ; each comes back as a conflict for the items' handler), and
+      // none of the documents the server still had, which the desk matched with its pull.
+      const sent = await pushCounters(server);
+      const told = JSON.stringify(sent);
+      expect(sent.rows['checkins'], told).toBe(after.length);
+      expect(sent.rows['items'], told).toBe(after.length);
+      expect(sent.rows['libraries'] ?? 0, told).toBe(0);
+      expect(sent.conflicts, told).toBe(after.length);
+
       // Work goes on in the new history, and the desk ends with what the server holds for it.
       await scan(barcodes[5]!);
       await syncUntil(desk, inSync, 'in sync after the restore');
