@@ -50,7 +50,8 @@ export interface ConsortiumServerOptions {
   /**
    * Start a new history of the database (ReplicationStore.history): after restoring a backup
    * that the server cannot tell is one (docs/admin/backups.md). Every desk syncs everything
-   * again. A restore into the same data folder is noticed without it (server/sync/history.ts).
+   * again. A restore into the same data folder is noticed without it, and so is one that a
+   * desk's pull shows (server/sync/history.ts).
    */
   readonly newHistory?: boolean;
 }
@@ -250,7 +251,14 @@ export async function startConsortiumServer(
     version: serverVersion(),
     ...(options.metricsToken === undefined ? {} : { metricsToken: options.metricsToken }),
   });
-  registerSyncRoutes(app, { store, registry, streams, history: () => history.current() });
+  registerSyncRoutes(app, {
+    store,
+    registry,
+    streams,
+    history: () => history.current(),
+    pulledPast: (collection, seq, deskHistory, desk) =>
+      history.pulledPast(collection, seq, deskHistory, desk),
+  });
   await app.register(adminRoutes, { store, registry, requireAdmin });
   if (options.updatesDir !== undefined) await registerUpdateFeed(app, options.updatesDir);
 

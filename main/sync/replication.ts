@@ -366,10 +366,14 @@ export function startDeskSync(ctx: DeskContext, options: DeskSyncOptions): DeskS
     }
   }
 
+  // The history this session's checkpoints belong to: the one it started in (the desk's
+  // settings move on to a new one before this session has stopped), or the first answer's.
+  let checkpointsOf = options.resyncedFor ?? ctx.settings().sync?.history;
   const link = new ServerLink({
     serverUrl: options.serverUrl,
     token: options.token,
     now: ctx.now,
+    history: () => checkpointsOf,
     ...(options.fetchImpl === undefined ? {} : { fetchImpl: options.fetchImpl }),
     ...(options.backoff === undefined ? {} : { backoff: options.backoff }),
     ...(options.requestTimeoutMs === undefined
@@ -384,7 +388,10 @@ export function startDeskSync(ctx: DeskContext, options: DeskSyncOptions): DeskS
         update({ clockOffsetMs: estimate });
       }
     },
-    ...(options.onHistory === undefined ? {} : { onHistory: options.onHistory }),
+    onHistory(history) {
+      checkpointsOf ??= history;
+      options.onHistory?.(history);
+    },
     ...(options.resyncedFor === undefined ? {} : { resyncedFor: options.resyncedFor }),
     onFailure(failure) {
       if (failure.kind !== 'fatal') return;

@@ -48,6 +48,11 @@ export interface ServerLinkOptions {
   readonly onHistory?: (history: string) => void;
   /** The history this desk synced everything again for, sent as RESYNC_HEADER. */
   readonly resyncedFor?: string;
+  /**
+   * The history this desk's checkpoints belong to, sent as HISTORY_HEADER: the server takes a
+   * pull past its database's end in its own history for a database that went back in time.
+   */
+  readonly history?: () => string | undefined;
 }
 
 const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
@@ -238,6 +243,7 @@ export class ServerLink {
     ]);
     const sentAt = this.options.now().getTime();
     const payload = body === undefined ? undefined : requestBody(body);
+    const known = this.options.history?.();
     let response: Response;
     try {
       response = await this.fetchImpl(`${this.options.serverUrl}${SYNC_BASE_PATH}${path}`, {
@@ -248,6 +254,7 @@ export class ServerLink {
           ...(this.options.resyncedFor === undefined
             ? {}
             : { [RESYNC_HEADER]: this.options.resyncedFor }),
+          ...(known === undefined ? {} : { [HISTORY_HEADER]: known }),
           // An event stream must not be compressed: a compressor holds events back.
           ...(accept === 'text/event-stream' ? { 'accept-encoding': 'identity' } : {}),
           ...(payload === undefined ? {} : payload.headers),

@@ -18,13 +18,14 @@ afterEach(async () => {
   folder.remove();
 });
 
-const watch = (newHistory = false, refreshMs?: number) =>
+const watch = (newHistory = false, refreshMs?: number, evidenceSpacingMs?: number) =>
   watchHistory(store, {
     file: join(folder.path, 'history.json'),
     collections: ['parcels', 'parcelTags', 'tools'],
     newHistory,
     log: (line) => lines.push(line),
     ...(refreshMs === undefined ? {} : { refreshMs }),
+    ...(evidenceSpacingMs === undefined ? {} : { evidenceSpacingMs }),
   });
 
 describe('the history watch', () => {
@@ -66,6 +67,37 @@ describe('the history watch', () => {
     const unrelated = await watch();
     expect(unrelated.current()).toBe(told.current());
     unrelated.close();
+  });
+
+  it('starts a new history on a pull past the database in its own history, once', async () => {
+    const context = { deskId: 'd', library: 'A' };
+    await store.push(
+      'parcels',
+      [{ assumedMasterState: null, newDocumentState: parcel('p1', ['A']) }],
+      context,
+    );
+    // A new data folder: no mark; the database holds seq 1.
+    const restored = await watch();
+    const first = restored.current();
+    // Pulls from checkpoints the database has, or naming another history: nothing happens.
+    await restored.pulledPast('parcels', 1, first, 'd1');
+    await restored.pulledPast('parcels', 40, 'an-older-history', 'd1');
+    expect(restored.current()).toBe(first);
+    expect(lines).toEqual([]);
+    // A desk of this history pulls after seq 40: the database went back in time.
+    await Promise.all([
+      restored.pulledPast('parcels', 40, first, 'd1'),
+      restored.pulledPast('parcels', 41, first, 'd2'),
+    ]);
+    const second = restored.current();
+    expect(second).not.toBe(first);
+    expect(await store.history()).toBe(second);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain('Desk d1 pulls parcels after change 40');
+    // The same word again, in the new history, within the spacing: no third history.
+    await restored.pulledPast('parcels', 40, second, 'd1');
+    expect(restored.current()).toBe(second);
+    restored.close();
   });
 
   it('follows a new history another instance started on the same database', async () => {

@@ -7,9 +7,16 @@
 // on its next answer, syncs everything again (shared/sync/wire.ts, HISTORY_HEADER).
 //
 // The file is written at most every WRITE_DELAY_MS and without fsync: a backup taken in the
-// last moments before the data was lost can pass unnoticed, and so can a restore onto a
-// server whose data folder was lost too. For those, `--new-history` starts a new history by
-// hand (docs/admin/backups.md). With several instances on one PostgreSQL database, every
+// last moments before the data was lost can pass unnoticed, and a restore into a new data
+// folder (or a PostgreSQL database restored under running servers) has no mark to compare
+// with. The desks are the other witness: a desk names the history its checkpoints belong to
+// (HISTORY_HEADER on its requests), and a pull from a checkpoint past the database's newest
+// seq in that same history can only come from a database that went back in time
+// (`pulledPast`); the server then starts a new history as above. It works while the restored
+// database has not yet given out as many seqs again, which a restore a few minutes old
+// already outlasts by far. One desk's word is enough, so a desk could make every desk sync
+// everything again: the log names the desk, and desks can do so at most once per
+// EVIDENCE_SPACING_MS. `--new-history` starts a new history by hand (docs/admin/backups.md). With several instances on one PostgreSQL database, every
 // instance should stop for a restore; one that kept running reads the history again every
 // REFRESH_MS and answers with the new one from then on (desks ignore the old one meanwhile).
 
@@ -19,10 +26,18 @@ import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import type { ReplicationStore } from '../store/index.js';
 
 const WRITE_DELAY_MS = 100;
+/** Least time between two new histories started on desks' word (pulledPast). */
+const EVIDENCE_SPACING_MS = 60 * 60_000;
 
 export interface HistoryWatch {
   /** The history id the server answers with now. */
   current(): string;
+  /**
+   * A desk of history `deskHistory` pulls `collection` after `seq`. When that is the current
+   * history and the database holds nothing that far, the database went back in time: a new
+   * history starts (resolves once it did). `desk` names the desk in the log.
+   */
+  pulledPast(collection: string, seq: number, deskHistory: string, desk: string): Promise<void>;
   /** Writes the mark one last time and stops watching commits. */
   close(): void;
 }
@@ -55,6 +70,8 @@ export async function watchHistory(
     readonly log: (line: string) => void;
     /** How often the history is read again (default REFRESH_MS). */
     readonly refreshMs?: number;
+    /** Least time between new histories started on desks' word (default EVIDENCE_SPACING_MS). */
+    readonly evidenceSpacingMs?: number;
   },
 ): Promise<HistoryWatch> {
   let seq = 0;
@@ -74,6 +91,29 @@ export async function watchHistory(
         : `Started a new history (${history}); every desk will sync everything again.`,
     );
   }
+
+  let lastEvidenceAt = Number.NEGATIVE_INFINITY;
+  let switching: Promise<void> | undefined;
+  const startOnEvidence = (collection: string, past: number, newest: number, desk: string) => {
+    if (Date.now() - lastEvidenceAt < (options.evidenceSpacingMs ?? EVIDENCE_SPACING_MS)) {
+      return Promise.resolve();
+    }
+    lastEvidenceAt = Date.now();
+    const left = history;
+    return (async () => {
+      // Another instance may have started one already; then that one it is.
+      const stored = await store.history();
+      history = stored === left ? await store.startNewHistory() : stored;
+      options.log(
+        `Desk ${desk} pulls ${collection} after change ${past}, but the database ends at ` +
+          `${newest} in the same history: it went back in time (restored from a backup?). ` +
+          (stored === left
+            ? `Started a new history (${history}); every desk will sync everything again.`
+            : `Another server instance started a new history (${history}); answering with it.`),
+      );
+      write();
+    })();
+  };
 
   const write = () => {
     const temporary = `${options.file}.tmp`;
@@ -109,6 +149,16 @@ export async function watchHistory(
   refresh.unref();
   return {
     current: () => history,
+    async pulledPast(collection, past, deskHistory, desk) {
+      if (deskHistory !== history || past <= seq) return;
+      const newest = (await store.latest(collection)).seq;
+      seq = Math.max(seq, newest); // another instance's commits, as far as this one knows
+      if (past <= newest || deskHistory !== history) return;
+      switching ??= startOnEvidence(collection, past, newest, desk).finally(() => {
+        switching = undefined;
+      });
+      await switching;
+    },
     close() {
       clearInterval(refresh);
       stop();

@@ -150,6 +150,13 @@ export function registerSyncRoutes(
     streams: StreamHub;
     /** The database's history id now, named on every sync answer (HISTORY_HEADER). */
     history: () => string;
+    /** A desk pulls after `seq` in `deskHistory` (server/sync/history.ts, pulledPast). */
+    pulledPast: (
+      collection: string,
+      seq: number,
+      deskHistory: string,
+      desk: string,
+    ) => Promise<void>;
   },
 ): void {
   const { store, registry, streams, history } = deps;
@@ -180,8 +187,14 @@ export function registerSyncRoutes(
     },
     async (request, reply): Promise<PullResponse> => {
       const desk = await authenticate(registry, request);
-      void reply.header(HISTORY_HEADER, history());
       const after = request.query.after === undefined ? null : { seq: Number(request.query.after) };
+      // A desk names the history its checkpoint belongs to; one past the database's end
+      // means the database went back in time, and the answer names the new history.
+      const deskHistory = request.headers[HISTORY_HEADER];
+      if (after !== null && typeof deskHistory === 'string') {
+        await deps.pulledPast(request.params.collection, after.seq, deskHistory, desk.deskId);
+      }
+      void reply.header(HISTORY_HEADER, history());
       const limit = Math.min(Math.max(Number(request.query.limit ?? 100), 1), MAX_PULL_LIMIT);
       const result = await store.pull(request.params.collection, {
         library: desk.library,

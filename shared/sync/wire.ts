@@ -16,7 +16,9 @@ export const SYNC_BASE_PATH = '/v1';
  * desk keeps the id it synced with; an answer with another id means the database went back
  * in time (restored from a backup), and the desk syncs everything again: it pulls from the
  * start and pushes every document it holds that the pull did not bring in the same state, so
- * what it recorded since the backup reaches the server again.
+ * what it recorded since the backup reaches the server again. A desk names the history it
+ * knows in the same header on its requests: a pull from a checkpoint past the database's end
+ * in that history tells the server its database went back in time (server/sync/history.ts).
  */
 export const HISTORY_HEADER = 'carrel-history';
 

@@ -65,13 +65,21 @@ async function pushCounters(
   return { rows, conflicts };
 }
 
-describe('a server restored from a backup', () => {
+// Into the data folder the server ran on, the server's mark of what it served tells; into a
+// new folder (a new machine) there is no mark, and the desk's pull past the database's end
+// tells.
+describe.each([
+  { into: 'the same data folder', newFolder: false },
+  { into: 'a new data folder', newFolder: true },
+])('a server restored from a backup into $into', ({ newFolder }) => {
   it(
     'gets back from the desk what the backup lacks, and the desk converges',
     { timeout: 180_000 },
     async () => {
-      const dataDir = join(scratch, 'server');
-      const backup = join(scratch, 'backup');
+      const caseDir = join(scratch, newFolder ? 'new-folder' : 'same-folder');
+      const dataDir = join(caseDir, 'server');
+      const restoredDir = newFolder ? join(caseDir, 'restored') : dataDir;
+      const backup = join(caseDir, 'backup');
       server = await start(dataDir);
       const port = Number(new URL(server.url).port);
       const barcodes = Array.from({ length: 6 }, (_, n) => itemBarcode('33907', 100 + n));
@@ -81,7 +89,7 @@ describe('a server restored from a backup', () => {
         barcodes.map((barcode) => item(barcode, 'MAIN')),
       );
 
-      desk = await startDeskProcess(join(scratch, 'desk'));
+      desk = await startDeskProcess(join(caseDir, 'desk'));
       await enrolAndSignIn(desk, server, 'MAIN');
       const scan = async (barcode: string) =>
         value(await desk!.client.checkin.scan({ barcode })).checkinId;
@@ -109,12 +117,13 @@ describe('a server restored from a backup', () => {
       // The disk is lost; the administrator restores the backup into the data folder.
       await server.close();
       server = undefined;
+      await run('mkdir', ['-p', restoredDir]);
       for (const file of ['consortium.sqlite', 'desks.sqlite']) {
-        rmSync(join(dataDir, `${file}-wal`), { force: true });
-        rmSync(join(dataDir, `${file}-shm`), { force: true });
-        copyFileSync(join(backup, file), join(dataDir, file));
+        rmSync(join(restoredDir, `${file}-wal`), { force: true });
+        rmSync(join(restoredDir, `${file}-shm`), { force: true });
+        copyFileSync(join(backup, file), join(restoredDir, file));
       }
-      server = await start(dataDir, port);
+      server = await start(restoredDir, port);
       const restoredView = await serverView(server.url, token);
       const restoredCheckins = (restoredView.get('checkins') ?? []).map((doc) => doc['id']);
       expect(restoredCheckins.sort()).toEqual([...before].sort()); // the morning is gone
@@ -154,11 +163,11 @@ describe('a server restored from a backup', () => {
       const stderrOf = desk.stderr;
       await desk.close();
       desk = undefined;
-      expectConverged(await deskView(join(scratch, 'desk')), serverSide, deskId);
+      expectConverged(await deskView(join(caseDir, 'desk')), serverSide, deskId);
       expect((serverSide.get('checkins') ?? []).length).toBe(6);
       // The replication records kept before the restore (a copy of every document) are gone:
       // one set of meta tables, the new one.
-      const file = new Database(databaseFilePath(join(scratch, 'desk'), DESK_DATABASE_NAME), {
+      const file = new Database(databaseFilePath(join(caseDir, 'desk'), DESK_DATABASE_NAME), {
         readonly: true,
       });
       const metaTables = file
