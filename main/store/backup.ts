@@ -1,7 +1,8 @@
-// Copies of the desk database taken while the desk runs, and putting one back. SQLite's online
-// backup reads the live WAL database through a connection of its own, so a copy never holds
-// up a scan for longer than one step, and never contains half of a transaction: a commit by
-// the desk between two steps makes SQLite start the copy over from a fresh snapshot.
+// Copies of the desk database taken while the desk runs, and putting one back. The SQLite work
+// of a copy runs on a worker thread (backup-worker.ts), which reads one WAL snapshot of the live
+// database: the copy never contains half of a transaction, the desk's writer is never blocked,
+// and the desk's event loop never waits for the copy. This thread only names, renames and
+// removes files.
 import Database from 'better-sqlite3';
 import {
   closeSync,
@@ -14,31 +15,30 @@ import {
   rmSync,
   statSync,
 } from 'node:fs';
-import { open } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { writeCopyInWorker } from './backup-worker.js';
 import { setAsideDatabaseFile } from './sqlite/index.js';
 
 export interface DatabaseCopyOptions {
   /** A better-sqlite3 addon built for this runtime (see sqlite-file.ts). */
   readonly nativeBinding?: string | undefined;
   /**
-   * Pages copied per step (4 KiB each). Between steps the event loop runs, so scans are
-   * answered while a copy is made. 1024 pages take a few milliseconds.
+   * Pages copied per step (4 KiB each), on the worker thread. Every step reads the same
+   * snapshot, so this changes nothing in the copy; each step is fsynced before the next, so it
+   * bounds what the desk's own commits wait for on the disk. 1024 pages (4 MB) take about
+   * 15 ms here, fsync included.
    */
   readonly pagesPerStep?: number;
-  /**
-   * A desk that commits during every step would make the copy start over for ever. After
-   * this many restarts the rest is copied in one step, which holds the event loop for the
-   * whole copy (but is bounded and always finishes).
-   */
-  readonly maxRestarts?: number;
 }
 
 export interface DatabaseCopy {
   readonly path: string;
   readonly bytes: number;
   readonly pages: number;
-  /** How often a commit made the copy start over. */
+  /**
+   * How often SQLite started the copy over. The copy reads one snapshot, which commits made
+   * during it do not change, so this is 0; it is measured, and anything else is a bug.
+   */
   readonly restarts: number;
 }
 
@@ -60,9 +60,12 @@ export class DatabaseCopyError extends Error {
 const binding = (nativeBinding: string | undefined) =>
   nativeBinding === undefined ? {} : { nativeBinding };
 
-/** fsyncs a file, or a folder so that a rename in it survives power loss. */
-function syncPath(path: string): void {
-  const fd = openSync(path, 'r');
+/**
+ * fsyncs a file, or a folder so that a rename in it survives power loss. A file is opened for
+ * writing: Windows flushes a file (FlushFileBuffers) only through a handle that may write.
+ */
+function syncPath(path: string, kind: 'file' | 'folder'): void {
+  const fd = openSync(path, kind === 'file' ? 'r+' : 'r');
   try {
     fsyncSync(fd);
   } catch (error) {
@@ -73,34 +76,38 @@ function syncPath(path: string): void {
   }
 }
 
-/** fsync off the event loop: a 150 MB copy takes a few hundred ms to reach the disk. */
-async function syncFileInBackground(path: string): Promise<void> {
-  const handle = await open(path, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
-
 function syncFolder(path: string): void {
   try {
-    syncPath(path);
+    syncPath(path, 'folder');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code !== 'EPERM' && code !== 'EISDIR' && code !== 'EACCES') throw error;
   }
 }
 
+/** What `PRAGMA quick_check` or `integrity_check` found, leaving out its 'ok'. */
+const problemsIn = (findings: readonly string[]): string[] =>
+  findings.filter((text) => text !== 'ok');
+
 /**
- * SQLite's own check of every page: `quick` (b-trees and pages, about 1 ms per MB here)
- * or `integrity` (also every index against its table, about 5 ms per MB). Both run
- * synchronously, holding the event loop for that long.
+ * SQLite's full check of every page and every index against its table (about 5 ms per MB
+ * here). It runs synchronously, holding the event loop for that long: it is for restores,
+ * which happen while the desk is not running.
  */
-function pageProblems(db: Database.Database, depth: 'quick' | 'integrity'): string[] {
-  const pragma = `${depth}_check`;
-  const findings = db.pragma(pragma, { simple: false }) as Record<string, string>[];
-  return findings.map((row) => row[pragma] ?? '').filter((text) => text !== 'ok');
+function integrityProblems(db: Database.Database): string[] {
+  return problemsIn(db.prepare('PRAGMA integrity_check').pluck().all() as string[]);
+}
+
+/** A copy being written, with the journal files SQLite may have left beside it. */
+function removeCopyFiles(partial: string): void {
+  for (const suffix of ['', '-journal', '-wal', '-shm']) {
+    try {
+      rmSync(partial + suffix, { force: true });
+    } catch (error) {
+      // A target "in" a file: nothing can be there to remove, and the copy fails on its own.
+      if ((error as NodeJS.ErrnoException).code !== 'ENOTDIR') throw error;
+    }
+  }
 }
 
 /**
@@ -110,7 +117,7 @@ function pageProblems(db: Database.Database, depth: 'quick' | 'integrity'): stri
 export function checkDatabaseFile(path: string, nativeBinding?: string): DatabaseCheck {
   const db = new Database(path, { ...binding(nativeBinding), readonly: true, fileMustExist: true });
   try {
-    const problems = pageProblems(db, 'integrity');
+    const problems = integrityProblems(db);
     const tables = db
       .prepare(
         "SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name",
@@ -133,7 +140,8 @@ export function checkDatabaseFile(path: string, nativeBinding?: string): Databas
  * checks the copy. The copy is one self-contained file (rollback journal, no WAL beside it),
  * written as `<target>.partial` and renamed into place once it is checked and on disk, so a
  * crash or a full disk never leaves a half copy under the target's name. An existing
- * `target` is not overwritten: the caller picks a new name.
+ * `target` is not overwritten: the caller picks a new name. A failure, the worker's included,
+ * rejects with DatabaseCopyError and leaves no `.partial` behind.
  */
 export async function copyDatabaseFile(
   source: string,
@@ -143,57 +151,38 @@ export async function copyDatabaseFile(
   if (existsSync(target)) throw new DatabaseCopyError(`${target} exists already`);
   if (!existsSync(source)) throw new DatabaseCopyError(`there is no database at ${source}`);
   const partial = `${target}.partial`;
-  rmSync(partial, { force: true });
-  const pagesPerStep = options.pagesPerStep ?? 1024;
-  const maxRestarts = options.maxRestarts ?? 20;
-  let restarts = 0;
-  let remainingBefore = Number.POSITIVE_INFINITY;
-  let pages: number | undefined;
+  let written;
   try {
-    const reader = new Database(source, {
-      ...binding(options.nativeBinding),
-      readonly: true,
-      fileMustExist: true,
-    });
-    try {
-      const result = await reader.backup(partial, {
-        progress: ({ remainingPages }) => {
-          // No fewer pages left than after the previous step: a commit made SQLite start over.
-          if (remainingPages >= remainingBefore) restarts += 1;
-          remainingBefore = remainingPages;
-          return restarts >= maxRestarts ? 0x7fffffff : pagesPerStep;
-        },
-      });
-      pages = result.totalPages;
-    } finally {
-      reader.close();
-    }
-    // One file, no WAL: a backup must be readable (and copyable) on its own. The copy is
-    // read back once (quick_check: 150 MB in 0.1-0.2 s here) to catch a bad write; the
+    removeCopyFiles(partial); // what a copy cut short (a crash, a power cut) left
+    // One file, no WAL: a backup must be readable (and copyable) on its own. The worker reads
+    // the copy back once (quick_check: 150 MB in 0.1-0.2 s here) to catch a bad write; the
     // full check, five times slower, runs when a backup is put back.
-    const copy = new Database(partial, binding(options.nativeBinding));
-    try {
-      copy.pragma('journal_mode = DELETE');
-      const problems = pageProblems(copy, 'quick');
-      if (problems.length > 0) {
-        throw new DatabaseCopyError(`the copy failed its check: ${problems.join('; ')}`);
-      }
-    } finally {
-      copy.close();
+    written = await writeCopyInWorker({
+      nativeBinding: options.nativeBinding,
+      source,
+      partial,
+      pagesPerStep: options.pagesPerStep ?? 1024,
+    });
+    const problems = problemsIn(written.quickCheck);
+    if (problems.length > 0) {
+      throw new DatabaseCopyError(`the copy failed its check: ${problems.join('; ')}`);
     }
-    await syncFileInBackground(partial);
     renameSync(partial, target);
     syncFolder(dirname(target));
   } catch (error) {
-    rmSync(partial, { force: true });
-    rmSync(`${partial}-journal`, { force: true });
+    removeCopyFiles(partial);
     if (error instanceof DatabaseCopyError) throw error;
-    throw new DatabaseCopyError(
-      `the desk database could not be copied to ${target}: ${(error as Error).message}`,
-      { cause: error },
-    );
+    const why = error instanceof Error ? error.message : String(error);
+    throw new DatabaseCopyError(`the desk database could not be copied to ${target}: ${why}`, {
+      cause: error,
+    });
   }
-  return { path: target, bytes: statSync(target).size, pages: pages ?? 0, restarts };
+  return {
+    path: target,
+    bytes: statSync(target).size,
+    pages: written.pages,
+    restarts: written.restarts,
+  };
 }
 
 /**
@@ -221,7 +210,7 @@ export function restoreDatabaseFile(
   const partial = `${live}.restoring`;
   mkdirSync(dirname(live), { recursive: true });
   copyFileSync(copy, partial);
-  syncPath(partial);
+  syncPath(partial, 'file');
   // A WAL left without its database would be replayed into the restored file: it goes too.
   const setAside = ['', '-wal', '-shm'].some((suffix) => existsSync(live + suffix))
     ? setAsideDatabaseFile(live, options.now ?? new Date(), 'before-restore')
