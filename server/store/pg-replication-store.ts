@@ -28,14 +28,31 @@
 // LISTENs, so each server instance hears every instance's commits (see onOtherCommit).
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
+import { documentFields, sameScope, scopeIncludes } from './document-state.js';
 import {
-  documentFields,
-  librariesLeft,
-  normaliseScope,
-  sameDocumentState,
-  sameScope,
-  scopeIncludes,
-} from './document-state.js';
+  answerRow,
+  ChangeLog,
+  checkPullRequest,
+  checkRegistration,
+  childLoansToRefresh,
+  isKey,
+  judgeRow,
+  loanChange,
+  masterState,
+  parentLetsLend,
+  parentOf,
+  PullPage,
+  pullResult,
+  pushedId,
+  pushedVersion,
+  registrationOf,
+  ruleScope,
+  scopedBy,
+  tellLater,
+  visibilityUpdate,
+  withLentScope,
+} from './replication-core.js';
+import type { DocumentVersion, Registration } from './replication-core.js';
 import { defineCollection, EVERY_LIBRARY, ReplicationStoreError } from './replication-store.js';
 import type {
   Checkpoint,
@@ -51,7 +68,6 @@ import type {
   StoredDoc,
 } from './replication-store.js';
 import { migratePgDatabase, pgMigrations } from './migrations/pg-migrations.js';
-import { checkRegistration, isKey } from './sqlite-replication-store.js';
 
 const CHANNEL = 'carrel_commits';
 
@@ -204,13 +220,8 @@ const types: pg.CustomTypesConfig = {
       : (pg.types.getTypeParser(oid, format) as unknown)) as pg.CustomTypesConfig['getTypeParser'],
 };
 
-/** A document row, current or about to be written (`fresh`: written by this push). */
-interface DocumentRow {
-  id: string;
-  deleted: boolean;
-  data: string;
-  parent: string | null;
-}
+/** A document row, as read or as written by this push. */
+type DocumentRow = DocumentVersion;
 
 /** A library's visibility row: its seq, or the push-local ordinal of a version not yet numbered. */
 interface VisibilityRow {
@@ -219,7 +230,6 @@ interface VisibilityRow {
   leaving: boolean;
 }
 
-type Registration = CollectionRegistration<JsonDocument>;
 type Client = pg.PoolClient;
 
 /** Errors after which a push is run again from the start (its transaction rolled back). */
@@ -426,30 +436,16 @@ class PostgresReplicationStore implements PgReplicationStore {
 
   async pull(collection: string, request: PullRequest): Promise<PullResult> {
     const registration = this.use(collection);
+    checkPullRequest(request, isPgKey);
     const { library, after, limit } = request;
-    if (!isPgKey(library) || library === EVERY_LIBRARY) {
-      throw new ReplicationStoreError('invalid_request', `Pull: no library ${String(library)}.`);
-    }
-    if (after !== null && !(Number.isSafeInteger(after.seq) && after.seq >= 0)) {
-      throw new ReplicationStoreError('invalid_request', 'Pull: malformed checkpoint.');
-    }
-    if (!(Number.isSafeInteger(limit) && limit > 0)) {
-      throw new ReplicationStoreError('invalid_request', 'Pull: limit must be a positive integer.');
-    }
     const rows = await this.readPage(collection, library, after?.seq ?? 0, limit);
-    const documents = rows.map((row) => {
-      const fields = JSON.parse(row.data) as JsonDocument;
-      return row.leaving
-        ? departedView(registration, fields)
-        : { ...fields, _deleted: row.deleted };
-    });
-    return { documents, checkpoint: { seq: rows.at(-1)?.seq ?? after?.seq ?? 0 } };
+    return pullResult(registration, rows, after);
   }
 
   /**
-   * As on SQLite: the first `limit` documents after `after`, each at its latest row, topped
-   * up when a document's two rows shortened the page. Each query is its own snapshot; a
-   * later one can only add rows with higher seqs (commit order), so no row is passed over.
+   * As on SQLite: the first `limit` documents after `after` (see PullPage). Each query is its
+   * own snapshot; a later one can only add rows with higher seqs (commit order), so no row is
+   * passed over.
    */
   private async readPage(
     collection: string,
@@ -457,21 +453,15 @@ class PostgresReplicationStore implements PgReplicationStore {
     after: number,
     limit: number,
   ): Promise<PulledRow[]> {
-    const latestRows = new Map<string, PulledRow>();
-    for (let cursor = after; latestRows.size < limit;) {
+    const page = new PullPage<PulledRow>(limit);
+    for (let cursor: number | undefined = after; cursor !== undefined;) {
       const { rows } = await this.reads.query<PulledRow>({
         ...PULL,
         values: [library, collection, cursor, limit],
       });
-      for (const row of rows) {
-        latestRows.delete(row.id); // re-inserted last: the map stays in seq order
-        latestRows.set(row.id, row);
-      }
-      const last = rows.at(-1);
-      if (last === undefined || rows.length < limit) break;
-      cursor = last.seq;
+      cursor = page.add(rows);
     }
-    return [...latestRows.values()].slice(0, limit);
+    return page.rows();
   }
 
   async get(collection: string, ids: readonly string[]): Promise<StoredDoc[]> {
@@ -594,18 +584,12 @@ class PostgresReplicationStore implements PgReplicationStore {
 
   private use(collection: string): Registration {
     this.assertOpen();
-    const registration = this.registrations.get(collection);
-    if (registration === undefined) {
-      throw new ReplicationStoreError('unknown_collection', `No collection ${collection}.`);
-    }
-    return registration;
+    return registrationOf(this.registrations, collection);
   }
 
   /** This store's own commits, right after COMMIT (other instances hear them by NOTIFY). */
   private announce(changes: readonly CommittedChange[]): void {
-    for (const change of changes) {
-      for (const listener of this.listeners) queueMicrotask(() => listener(change));
-    }
+    tellLater(this.listeners, changes);
   }
 }
 
@@ -648,7 +632,7 @@ class Push {
   /** Documents written, in write order, with the ordinal of their last version. */
   private readonly written = new Map<string, Map<string, number>>();
   /** Per collection: highest ordinal written and the libraries told. */
-  private readonly changes = new Map<string, { ordinal: number; libraries: Set<string> }>();
+  private readonly changes = new ChangeLog();
   private ordinal = 0;
 
   constructor(
@@ -697,14 +681,15 @@ class Push {
     library: string,
   ): Promise<StoredDoc[]> {
     const collection = registration.name;
-    const ids = rows.map((row) => this.checkRow(registration, row));
+    // Every row is checked before anything is locked or read: the locks need the ids.
+    const ids = rows.map((row) => pushedId(registration, row, isPgKey));
     // Parents before the documents (see the header), so their scopes hold until COMMIT.
     const { scopeFrom } = registration;
     const parents =
       scopeFrom === undefined
         ? []
         : rows.flatMap((row) => {
-            const parent = parentOf(registration, documentFields(row.newDocumentState));
+            const parent = parentOf(registration, documentFields(row.newDocumentState), isPgKey);
             return parent === null ? [] : [parent];
           });
     // Sent together (see commit); PostgreSQL runs them in this order, so the reads take their
@@ -738,24 +723,6 @@ class Push {
         await this.refreshLoans(registration, id, fields, row.deleted, true, false);
       }
     }
-  }
-
-  private checkRow(registration: Registration, row: PushRow): string {
-    const { assumedMasterState, newDocumentState } = row;
-    const id = newDocumentState[registration.primaryKey];
-    if (!isPgKey(id)) {
-      throw new ReplicationStoreError(
-        'invalid_row',
-        `${registration.name}: a pushed document has no ${registration.primaryKey}.`,
-      );
-    }
-    if (assumedMasterState !== null && assumedMasterState[registration.primaryKey] !== id) {
-      throw new ReplicationStoreError(
-        'invalid_row',
-        `${registration.name} ${id}: the assumed master state is of another document.`,
-      );
-    }
-    return id;
   }
 
   private async lock(
@@ -812,27 +779,16 @@ class Push {
     row: PushRow,
     library: string,
   ): Promise<StoredDoc[]> {
-    const { assumedMasterState, newDocumentState } = row;
-    const id = String(newDocumentState[registration.primaryKey]);
+    const id = String(row.newDocumentState[registration.primaryKey]); // checked in run
     const current = await this.document(registration.name, id);
-    if (current !== null) {
-      const master = masterState(current);
-      const alreadyThere = sameDocumentState(newDocumentState, master);
-      if (alreadyThere || !sameDocumentState(assumedMasterState, master)) {
-        const sees =
-          library === EVERY_LIBRARY ||
-          scopeIncludes(await this.currentScope(registration.name, id), library);
-        if (sees) return alreadyThere ? [] : [master];
-        return [departedView(registration, documentFields(master))];
-      }
+    const unwritten = judgeRow(row, current);
+    if (unwritten !== undefined) {
+      const sees =
+        library === EVERY_LIBRARY ||
+        scopeIncludes(await this.currentScope(registration.name, id), library);
+      return answerRow(registration, unwritten, sees);
     }
-    const fields = documentFields(newDocumentState);
-    const version: DocumentRow = {
-      id,
-      data: JSON.stringify(fields),
-      deleted: newDocumentState._deleted === true,
-      parent: parentOf(registration, fields),
-    };
+    const { fields, version } = pushedVersion(registration, id, row.newDocumentState, isPgKey);
     const scope = await this.scopeFor(registration, fields);
     await this.writeVersion(registration, version, scope, current !== null, library);
     return [];
@@ -857,29 +813,31 @@ class Push {
     written.delete(id);
     written.set(id, ordinal);
 
+    const update = visibilityUpdate(previousScope, scope, pushedBy);
     let rows = this.visibilityOf(collection).get(id);
     if (rows === undefined)
       this.visibilityOf(collection).set(id, (rows = new Map<string, VisibilityRow>()));
-    if (scope.includes(EVERY_LIBRARY)) rows.clear();
-    const holders =
-      pushedBy === EVERY_LIBRARY || previousScope.includes(pushedBy)
-        ? previousScope
-        : [...previousScope, pushedBy];
-    const left = librariesLeft(holders, scope);
-    for (const library of scope) rows.set(library, { seq: ordinal, fresh: true, leaving: false });
-    for (const library of left) rows.set(library, { seq: ordinal, fresh: true, leaving: true });
+    if (update.everyLibrary) rows.clear();
+    for (const library of update.seeing) {
+      rows.set(library, { seq: ordinal, fresh: true, leaving: false });
+    }
+    for (const library of update.left) {
+      rows.set(library, { seq: ordinal, fresh: true, leaving: true });
+    }
+    this.changes.record(collection, ordinal, update.told);
 
-    const change = this.changes.get(collection) ?? { ordinal, libraries: new Set<string>() };
-    change.ordinal = ordinal;
-    for (const library of [...scope, ...left]) change.libraries.add(library);
-    this.changes.set(collection, change);
-
-    const scopeChanged = !sameScope(previousScope, scope);
-    if (scopeChanged) await this.rescopeChildren(collection, id);
+    if (update.scopeChanged) await this.rescopeChildren(collection, id);
     else await this.refreshChildLoans(collection, id, previous, version);
     if (registration.grants !== undefined) {
       const fields = JSON.parse(version.data) as JsonDocument;
-      await this.refreshLoans(registration, id, fields, version.deleted, exists, scopeChanged);
+      await this.refreshLoans(
+        registration,
+        id,
+        fields,
+        version.deleted,
+        exists,
+        update.scopeChanged,
+      );
     }
   }
 
@@ -899,8 +857,8 @@ class Push {
     const { grants } = registration;
     if (grants === undefined) return;
     const lends = !deleted && (await this.parentLets(registration, fields));
-    const next = new Set(lends ? grants.keys(fields).filter(isPgKey) : []);
     const before = new Set<string>();
+    // A document not stored before has lent to nobody yet: no round trip to ask.
     if (existed) {
       const { rows } = await this.client.query<{ id: string }>({
         ...BORROWERS,
@@ -908,8 +866,8 @@ class Push {
       });
       for (const row of rows) before.add(row.id);
     }
-    const gained = [...next].filter((key) => !before.has(key));
-    const lost = [...before].filter((key) => !next.has(key));
+    const change = loanChange(grants, fields, lends, before, scopeChanged, isPgKey);
+    const { gained, lost } = change;
     if (gained.length > 0) {
       await this.client.query({
         ...GRANT,
@@ -922,9 +880,9 @@ class Push {
         values: [grants.collection, lost, registration.name, id],
       });
     }
-    const affected = [...(scopeChanged ? new Set([...before, ...next]) : [...gained, ...lost])];
-    if (affected.length === 0) return;
-    affected.sort();
+    if (change.affected.length === 0) return;
+    // In key order, the order the locks are taken in (see the header).
+    const affected = [...change.affected].sort();
     await this.lock(grants.collection, affected, 'exclusive');
     await this.load(grants.collection, affected);
     for (const key of affected) await this.rescopeBorrower(grants.collection, key);
@@ -934,19 +892,14 @@ class Push {
   private async parentLets(registration: Registration, fields: JsonDocument): Promise<boolean> {
     const { grants, scopeFrom } = registration;
     if (grants?.whileParent === undefined || scopeFrom === undefined) return true;
-    const parentId = parentOf(registration, fields);
+    const parentId = parentOf(registration, fields, isPgKey);
     const parent = parentId === null ? null : await this.document(scopeFrom.collection, parentId);
-    return (
-      parent !== null &&
-      !parent.deleted &&
-      grants.whileParent(JSON.parse(parent.data) as JsonDocument)
-    );
+    return parentLetsLend(grants.whileParent, parent);
   }
 
   /**
-   * As SQLite's: a parent whose scope stayed but whose state now lets its children lend or
-   * stops them (a crate closed): the children's loans follow. The children are locked and
-   * read as when they are re-scoped.
+   * As SQLite's: the loans of the children of a parent whose state changed follow
+   * (childLoansToRefresh). The children are locked and read as when they are re-scoped.
    */
   private async refreshChildLoans(
     collection: string,
@@ -954,15 +907,7 @@ class Push {
     previous: DocumentRow | null,
     version: DocumentRow,
   ): Promise<void> {
-    for (const child of this.registrations.values()) {
-      const whileParent = child.grants?.whileParent;
-      if (child.scopeFrom?.collection !== collection || whileParent === undefined) continue;
-      const letBefore =
-        previous !== null &&
-        !previous.deleted &&
-        whileParent(JSON.parse(previous.data) as JsonDocument);
-      const letsNow = !version.deleted && whileParent(JSON.parse(version.data) as JsonDocument);
-      if (letBefore === letsNow) continue;
+    for (const child of childLoansToRefresh(this.registrations, collection, previous, version)) {
       for (const row of await this.children(child.name, id)) {
         const fields = JSON.parse(row.data) as JsonDocument;
         await this.refreshLoans(child, row.id, fields, row.deleted, true, false);
@@ -1002,8 +947,7 @@ class Push {
    * (no child can arrive: that needs the parent's lock, which this push holds).
    */
   private async rescopeChildren(collection: string, id: string): Promise<void> {
-    for (const child of this.registrations.values()) {
-      if (child.scopeFrom?.collection !== collection) continue;
+    for (const child of scopedBy(this.registrations, collection)) {
       const scope = await this.parentScope(collection, id);
       for (const row of await this.children(child.name, id)) {
         await this.writeVersion(child, { ...row }, scope, true);
@@ -1013,15 +957,11 @@ class Push {
 
   async scopeFor(registration: Registration, doc: JsonDocument): Promise<string[]> {
     if (registration.scopeFrom !== undefined) {
-      return this.parentScope(registration.scopeFrom.collection, parentOf(registration, doc));
+      const parent = parentOf(registration, doc, isPgKey);
+      return this.parentScope(registration.scopeFrom.collection, parent);
     }
-    const scope = normaliseScope(registration.scope(doc));
-    if (scope === undefined || !scope.every(isPgKey)) {
-      throw new ReplicationStoreError(
-        'invalid_scope',
-        `${registration.name}: the scope rule must return library codes.`,
-      );
-    }
+    // Library codes PostgreSQL cannot store are refused here (SQLite does not check them).
+    const scope = ruleScope(registration, doc, isPgKey);
     const id = doc[registration.primaryKey];
     const borrows = [...this.registrations.values()].some(
       (other) => other.grants?.collection === registration.name,
@@ -1039,7 +979,7 @@ class Push {
       await this.load(collection, ids);
       for (const lender of ids) lent.push(...(await this.currentScope(collection, lender)));
     }
-    return lent.length === 0 ? scope : (normaliseScope([...scope, ...lent]) ?? scope);
+    return withLentScope(scope, lent);
   }
 
   /** The libraries that see a document now, sorted as JavaScript sorts (sameScope). */
@@ -1100,10 +1040,10 @@ class Push {
       }
     }
     // Checkpoints as ordinals: the statement adds the seq before this push's first.
-    let changes = [...this.changes].map(([collection, { ordinal, libraries }]) => ({
+    let changes = this.changes.list().map(({ collection, last, libraries }) => ({
       collection,
-      ordinal,
-      libraries: [...libraries].sort(),
+      ordinal: last,
+      libraries,
     }));
     if (Buffer.byteLength(JSON.stringify(changes)) > MAX_PAYLOAD) {
       changes = changes.map((change) => ({ ...change, libraries: [EVERY_LIBRARY] }));
@@ -1137,20 +1077,4 @@ class Push {
       libraries,
     }));
   }
-}
-
-function parentOf(registration: Registration, doc: JsonDocument): string | null {
-  if (registration.scopeFrom === undefined) return null;
-  const parent = doc[registration.scopeFrom.key];
-  return isPgKey(parent) ? parent : null;
-}
-
-function masterState(row: DocumentRow): StoredDoc {
-  return { ...(JSON.parse(row.data) as JsonDocument), _deleted: row.deleted };
-}
-
-/** A document as a library it no longer concerns receives it: deleted, trimmed. */
-function departedView(registration: Registration, fields: JsonDocument): StoredDoc {
-  const departed = registration.departed ?? ((doc: JsonDocument) => doc);
-  return { ...departed(fields), _deleted: true };
 }

@@ -2,7 +2,8 @@
 // serve RxDB's pull, push and live stream, whatever database sits underneath. SQLite
 // (sqlite-replication-store.ts) is the embedded default; PostgreSQL (pg-replication-store.ts)
 // implements the same interface, which is why every method is async even though SQLite
-// answers at once.
+// answers at once. The rules both stores apply (judging pushed rows, re-scoping, lending) are
+// written once, as pure functions, in replication-core.ts; each store keeps its own I/O.
 //
 // The store is generic: a collection is a registration (name, primary key, schema, scope
 // rule). It stores and scopes documents; it does not validate them (the HTTP layer runs the

@@ -23,15 +23,32 @@ import Database from 'better-sqlite3';
 import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import {
-  documentFields,
-  librariesLeft,
-  normaliseScope,
-  sameDocumentState,
-  sameScope,
-  scopeIncludes,
-} from './document-state.js';
+import { sameScope, scopeIncludes } from './document-state.js';
 import { assertNotTooNew, migrateSqliteFile } from './migrations/sqlite-migrations.js';
+import {
+  answerRow,
+  ChangeLog,
+  checkPullRequest,
+  checkRegistration,
+  childLoansToRefresh,
+  isKey,
+  judgeRow,
+  loanChange,
+  masterState,
+  parentLetsLend,
+  parentOf,
+  PullPage,
+  pullResult,
+  pushedId,
+  pushedVersion,
+  registrationOf,
+  ruleScope,
+  scopedBy,
+  tellLater,
+  visibilityUpdate,
+  withLentScope,
+} from './replication-core.js';
+import type { DocumentVersion, Registration } from './replication-core.js';
 import { defineCollection, EVERY_LIBRARY, ReplicationStoreError } from './replication-store.js';
 import type {
   Checkpoint,
@@ -98,24 +115,8 @@ interface PulledRow {
 }
 
 /** A version about to be written: its fields as stored and who sees it. */
-interface Version {
-  readonly id: string;
-  readonly data: string;
-  readonly deleted: boolean;
-  readonly parent: string | null;
+interface Version extends DocumentVersion {
   readonly scope: readonly string[];
-}
-
-type Registration = CollectionRegistration<JsonDocument>;
-
-/** What one transaction wrote, per collection, for the commit listeners. */
-type Changes = Map<string, { seq: number; libraries: Set<string> }>;
-
-/** A lone surrogate would reach SQLite as U+FFFD, and two ids would become one. */
-const loneSurrogate = /[\uD800-\uDFFF]/u;
-
-export function isKey(value: unknown): value is string {
-  return typeof value === 'string' && value.length > 0 && !loneSurrogate.test(value);
 }
 
 /** Runs synchronous work now and hands its outcome over as a promise (a throw rejects). */
@@ -225,71 +226,6 @@ function prepareStatements(db: Database.Database) {
   };
 }
 
-export function checkRegistration(
-  registration: Registration,
-  taken: ReadonlyMap<string, Registration>,
-) {
-  const problem = (message: string) =>
-    new ReplicationStoreError(
-      'invalid_registration',
-      `Collection ${String(registration.name)}: ${message}.`,
-    );
-  if (!isKey(registration.name)) throw problem('the name must be a non-empty string');
-  if (taken.has(registration.name)) throw problem('already registered');
-  if (!isKey(registration.primaryKey)) throw problem('the primary key must be a field name');
-  const { scope, scopeFrom } = registration;
-  if ((typeof scope === 'function') === (scopeFrom !== undefined)) {
-    throw problem('give exactly one of scope (a function) and scopeFrom');
-  }
-  checkGrants(registration, taken, problem);
-  if (scopeFrom === undefined) return;
-  if (!isKey(scopeFrom.collection) || !isKey(scopeFrom.key)) {
-    throw problem('scopeFrom needs a collection and a key field');
-  }
-  // A cycle would make every member's scope its own: nobody would ever see them.
-  for (let parent: string | undefined = scopeFrom.collection; parent !== undefined;) {
-    if (parent === registration.name) throw problem('its scopeFrom chain leads back to itself');
-    parent = taken.get(parent)?.scopeFrom?.collection;
-  }
-}
-
-/**
- * Lending stays one step deep: a borrower has a scope rule of its own and lends nothing, so a
- * lender's change re-scopes its borrowers and stops there. Chains or cycles of lending could
- * keep a library in a scope on the strength of its own earlier presence.
- */
-function checkGrants(
-  registration: Registration,
-  taken: ReadonlyMap<string, Registration>,
-  problem: (message: string) => ReplicationStoreError,
-): void {
-  const borrowsFromTaken = [...taken.values()].some(
-    (other) => other.grants?.collection === registration.name,
-  );
-  if (borrowsFromTaken && (registration.grants !== undefined || registration.scopeFrom)) {
-    throw problem(
-      'a collection others lend their scope to must have a scope rule and lend nothing',
-    );
-  }
-  const { grants } = registration;
-  if (grants === undefined) return;
-  if (!isKey(grants.collection) || typeof grants.keys !== 'function') {
-    throw problem('grants needs a collection and a keys function');
-  }
-  if (grants.whileParent !== undefined && registration.scopeFrom === undefined) {
-    throw problem('grants.whileParent needs scopeFrom');
-  }
-  const borrower = taken.get(grants.collection);
-  if (
-    grants.collection === registration.name ||
-    (borrower !== undefined && (borrower.grants !== undefined || borrower.scopeFrom))
-  ) {
-    throw problem(
-      `it cannot lend its scope to ${grants.collection}: a borrower must have a scope rule and lend nothing`,
-    );
-  }
-}
-
 class SqliteReplicationStore implements ReplicationStore {
   private readonly registrations = new Map<string, Registration>();
   /** Collections some registration lends its scope to. */
@@ -302,7 +238,7 @@ class SqliteReplicationStore implements ReplicationStore {
       registration: Registration,
       rows: readonly PushRow[],
       library: string,
-    ) => { conflicts: StoredDoc[]; changes: Changes }
+    ) => { conflicts: StoredDoc[]; changes: ChangeLog }
   >;
   /** One pull page, read in one transaction: one snapshot. */
   private readonly pageTransaction: Database.Transaction<
@@ -313,7 +249,7 @@ class SqliteReplicationStore implements ReplicationStore {
   constructor(private readonly db: Database.Database) {
     this.statements = prepareStatements(db);
     this.pushTransaction = db.transaction((registration, rows, library) => {
-      const changes: Changes = new Map();
+      const changes = new ChangeLog();
       const conflicts = rows.flatMap((row) => this.applyRow(registration, row, library, changes));
       return { conflicts, changes };
     });
@@ -338,7 +274,7 @@ class SqliteReplicationStore implements ReplicationStore {
       for (const registration of this.registrations.values()) {
         if (registration.grants === undefined) continue;
         if (this.statements.lenderCaughtUp.get(registration.name) !== undefined) continue;
-        const changes: Changes = new Map();
+        const changes = new ChangeLog();
         this.db
           .transaction(() => {
             for (const row of this.statements.allDocuments.all(registration.name)) {
@@ -365,58 +301,28 @@ class SqliteReplicationStore implements ReplicationStore {
   pull(collection: string, request: PullRequest): Promise<PullResult> {
     return settle(() => {
       const registration = this.use(collection);
+      checkPullRequest(request, isKey);
       const { library, after, limit } = request;
-      if (!isKey(library) || library === EVERY_LIBRARY) {
-        throw new ReplicationStoreError('invalid_request', `Pull: no library ${String(library)}.`);
-      }
-      if (after !== null && !(Number.isSafeInteger(after.seq) && after.seq >= 0)) {
-        throw new ReplicationStoreError('invalid_request', 'Pull: malformed checkpoint.');
-      }
-      if (!(Number.isSafeInteger(limit) && limit > 0)) {
-        throw new ReplicationStoreError(
-          'invalid_request',
-          'Pull: limit must be a positive integer.',
-        );
-      }
       const rows = this.pageTransaction(collection, library, after?.seq ?? 0, limit);
-      const documents = rows.map((row) => {
-        const fields = JSON.parse(row.data) as JsonDocument;
-        return row.leaving === 1
-          ? this.departedView(registration, fields)
-          : { ...fields, _deleted: row.deleted === 1 };
-      });
-      return { documents, checkpoint: { seq: rows.at(-1)?.seq ?? after?.seq ?? 0 } };
+      return pullResult(registration, rows, after);
     });
   }
 
-  /**
-   * The first `limit` documents after `after` for a library, each at its latest row, in seq
-   * order. A document can have two rows for one library, its own and the `'*'` row (a
-   * consortium note narrowed to a library, then moved on): the later one is its state, and
-   * RxDB wants it once. Dropping the earlier row shortens the page, and RxDB takes a short
-   * page for the end of the feed, so the page is topped up from further rows.
-   */
+  /** The first `limit` documents after `after` for a library (see PullPage). */
   private readPage(collection: string, library: string, after: number, limit: number): PulledRow[] {
-    const latestRows = new Map<string, PulledRow>();
-    for (let cursor = after; latestRows.size < limit;) {
-      const rows = this.statements.pull.all({
-        library,
-        every: EVERY_LIBRARY,
-        collection,
-        after: cursor,
-        limit,
-      });
-      for (const row of rows) {
-        latestRows.delete(row.id); // re-inserted last: the map stays in seq order
-        latestRows.set(row.id, row);
-      }
-      const last = rows.at(-1);
-      if (last === undefined || rows.length < limit) break;
-      cursor = last.seq;
+    const page = new PullPage<PulledRow>(limit);
+    for (let cursor: number | undefined = after; cursor !== undefined;) {
+      cursor = page.add(
+        this.statements.pull.all({
+          library,
+          every: EVERY_LIBRARY,
+          collection,
+          after: cursor,
+          limit,
+        }),
+      );
     }
-    // Rows past the first `limit` documents wait for the next page (whose checkpoint
-    // starts after the last one served here, so none is lost).
-    return [...latestRows.values()].slice(0, limit);
+    return page.rows();
   }
 
   get(collection: string, ids: readonly string[]): Promise<StoredDoc[]> {
@@ -491,11 +397,7 @@ class SqliteReplicationStore implements ReplicationStore {
 
   private use(collection: string): Registration {
     this.assertOpen();
-    const registration = this.registrations.get(collection);
-    if (registration === undefined) {
-      throw new ReplicationStoreError('unknown_collection', `No collection ${collection}.`);
-    }
-    return registration;
+    return registrationOf(this.registrations, collection);
   }
 
   /** One push row, inside the push's transaction: written, already there, or a conflict. */
@@ -503,70 +405,44 @@ class SqliteReplicationStore implements ReplicationStore {
     registration: Registration,
     row: PushRow,
     library: string,
-    changes: Changes,
+    changes: ChangeLog,
   ): StoredDoc[] {
-    const { assumedMasterState, newDocumentState } = row;
-    const id = newDocumentState[registration.primaryKey];
-    if (!isKey(id)) {
-      throw new ReplicationStoreError(
-        'invalid_row',
-        `${registration.name}: a pushed document has no ${registration.primaryKey}.`,
-      );
-    }
-    if (assumedMasterState !== null && assumedMasterState[registration.primaryKey] !== id) {
-      throw new ReplicationStoreError(
-        'invalid_row',
-        `${registration.name} ${id}: the assumed master state is of another document.`,
-      );
-    }
+    const id = pushedId(registration, row, isKey);
     const current = this.statements.document.get(registration.name, id);
-    if (current !== undefined) {
-      const master = masterState(current);
-      const alreadyThere = sameDocumentState(newDocumentState, master);
-      if (alreadyThere || !sameDocumentState(assumedMasterState, master)) {
-        // A row already applied (a retried push, or two desks making the same change) is a
-        // success; anything else is a conflict. Either way a library the document does not
-        // concern is answered with a deletion, so its desk keeps no copy that it would never
-        // hear about again.
-        const sees =
-          library === EVERY_LIBRARY ||
-          scopeIncludes(this.currentScope(registration.name, id), library);
-        if (sees) return alreadyThere ? [] : [master];
-        return [this.departedView(registration, documentFields(master))];
-      }
+    const unwritten = judgeRow(row, current);
+    if (unwritten !== undefined) {
+      // The server's own writes see every document: no scope to read.
+      const sees =
+        library === EVERY_LIBRARY ||
+        scopeIncludes(this.currentScope(registration.name, id), library);
+      return answerRow(registration, unwritten, sees);
     }
-    // No master yet (whatever the desk assumed, as RxDB's own server does), or the desk's
-    // assumption holds.
-    const fields = documentFields(newDocumentState);
-    const version: Version = {
-      id,
-      data: JSON.stringify(fields),
-      deleted: newDocumentState._deleted === true,
-      parent: this.parentOf(registration, fields),
-      scope: this.scopeFor(registration, fields),
-    };
-    this.writeVersion(registration, version, current, changes, library);
+    const { fields, version } = pushedVersion(registration, id, row.newDocumentState, isKey);
+    this.writeVersion(
+      registration,
+      { ...version, scope: this.scopeFor(registration, fields) },
+      current,
+      changes,
+      library,
+    );
     return [];
   }
 
   /**
-   * Stores a version under a fresh seq and moves the libraries that see it to that seq.
-   * Libraries that saw the previous version and do not see this one get a `leaving` row at
-   * this seq; libraries left earlier keep theirs (they learn once, whenever they pull). So
-   * does the pushing library if it wrote outside its scope (the write rule should refuse
-   * that, but its desk holds a copy that must not linger). If the scope changed, the
-   * documents scoped by this one follow in the same transaction.
+   * Stores a version under a fresh seq and gives it its visibility rows (visibilityUpdate).
+   * If the scope changed, the documents scoped by this one follow in the same transaction.
    */
   private writeVersion(
     registration: Registration,
     version: Version,
     current: DocumentRow | undefined,
-    changes: Changes,
+    changes: ChangeLog,
     pushedBy: string = EVERY_LIBRARY,
   ): void {
     const { id, data, deleted, parent, scope } = version;
     const collection = registration.name;
     const previousScope = current === undefined ? [] : this.currentScope(collection, id);
+    const update = visibilityUpdate(previousScope, scope, pushedBy);
     const seq = this.statements.nextSeq.get();
     if (seq === undefined) throw new Error('replication_seq has no row');
     if (current === undefined) {
@@ -575,22 +451,16 @@ class SqliteReplicationStore implements ReplicationStore {
       this.statements.updateDocument.run(seq, Number(deleted), data, parent, collection, id);
     }
     // Every library sees it: the '*' row alone says so to all, whatever they were told before.
-    if (scope.includes(EVERY_LIBRARY)) this.statements.dropVisibility.run(collection, id);
-    const holders =
-      pushedBy === EVERY_LIBRARY || previousScope.includes(pushedBy)
-        ? previousScope
-        : [...previousScope, pushedBy];
-    const left = librariesLeft(holders, scope);
-    for (const library of scope) this.statements.setVisibility.run(collection, id, library, seq, 0);
-    for (const library of left) this.statements.setVisibility.run(collection, id, library, seq, 1);
+    if (update.everyLibrary) this.statements.dropVisibility.run(collection, id);
+    for (const library of update.seeing) {
+      this.statements.setVisibility.run(collection, id, library, seq, 0);
+    }
+    for (const library of update.left) {
+      this.statements.setVisibility.run(collection, id, library, seq, 1);
+    }
+    changes.record(collection, seq, update.told);
 
-    const change = changes.get(collection) ?? { seq, libraries: new Set<string>() };
-    change.seq = seq;
-    for (const library of [...scope, ...left]) change.libraries.add(library);
-    changes.set(collection, change);
-
-    const scopeChanged = !sameScope(previousScope, scope);
-    if (scopeChanged) this.rescopeChildren(collection, id, changes);
+    if (update.scopeChanged) this.rescopeChildren(collection, id, changes);
     else this.refreshChildLoans(collection, id, current, version, changes);
     if (registration.grants !== undefined) {
       this.refreshLoans(
@@ -599,72 +469,54 @@ class SqliteReplicationStore implements ReplicationStore {
         JSON.parse(data) as JsonDocument,
         deleted,
         changes,
-        scopeChanged,
+        update.scopeChanged,
       );
     }
   }
 
   /**
    * Records whom a lender lends its scope to now and re-scopes the borrowers that gained or
-   * lost it (every borrower, when the lender's own scope changed).
+   * lost it (loanChange).
    */
   private refreshLoans(
     registration: Registration,
     id: string,
     fields: JsonDocument,
     deleted: boolean,
-    changes: Changes,
+    changes: ChangeLog,
     scopeChanged = false,
   ): void {
     const { grants } = registration;
     if (grants === undefined) return;
-    const keys = deleted || !this.parentLets(registration, fields) ? [] : grants.keys(fields);
-    const next = new Set(keys.filter(isKey));
+    const lends = !deleted && this.parentLets(registration, fields);
     const before = new Set(this.statements.borrowers.all(registration.name, id, grants.collection));
-    const gained = [...next].filter((key) => !before.has(key));
-    const lost = [...before].filter((key) => !next.has(key));
-    for (const key of gained)
+    const change = loanChange(grants, fields, lends, before, scopeChanged, isKey);
+    for (const key of change.gained)
       this.statements.grant.run(grants.collection, key, registration.name, id);
-    for (const key of lost)
+    for (const key of change.lost)
       this.statements.revoke.run(grants.collection, key, registration.name, id);
-    const affected = scopeChanged ? new Set([...before, ...next]) : [...gained, ...lost];
-    for (const key of affected) this.rescopeBorrower(grants.collection, key, changes);
+    for (const key of change.affected) this.rescopeBorrower(grants.collection, key, changes);
   }
 
   /** Whether a document scoped by a parent may lend now (see ScopeGrant.whileParent). */
   private parentLets(registration: Registration, fields: JsonDocument): boolean {
     const { grants, scopeFrom } = registration;
     if (grants?.whileParent === undefined || scopeFrom === undefined) return true;
-    const parentId = this.parentOf(registration, fields);
+    const parentId = parentOf(registration, fields, isKey);
     const parent =
       parentId === null ? undefined : this.statements.document.get(scopeFrom.collection, parentId);
-    return (
-      parent !== undefined &&
-      parent.deleted === 0 &&
-      grants.whileParent(JSON.parse(parent.data) as JsonDocument)
-    );
+    return parentLetsLend(grants.whileParent, parent);
   }
 
-  /**
-   * A parent whose scope stayed but whose state now lets its children lend or stops them (a
-   * crate closed): the children's loans follow. The children themselves do not change.
-   */
+  /** The loans of the children of a parent whose state changed follow (childLoansToRefresh). */
   private refreshChildLoans(
     collection: string,
     id: string,
     previous: DocumentRow | undefined,
     version: Version,
-    changes: Changes,
+    changes: ChangeLog,
   ): void {
-    for (const child of this.registrations.values()) {
-      const whileParent = child.grants?.whileParent;
-      if (child.scopeFrom?.collection !== collection || whileParent === undefined) continue;
-      const letBefore =
-        previous !== undefined &&
-        previous.deleted === 0 &&
-        whileParent(JSON.parse(previous.data) as JsonDocument);
-      const letsNow = !version.deleted && whileParent(JSON.parse(version.data) as JsonDocument);
-      if (letBefore === letsNow) continue;
+    for (const child of childLoansToRefresh(this.registrations, collection, previous, version)) {
       for (const row of this.statements.children.all(child.name, id)) {
         const fields = JSON.parse(row.data) as JsonDocument;
         this.refreshLoans(child, row.id, fields, row.deleted === 1, changes);
@@ -673,7 +525,7 @@ class SqliteReplicationStore implements ReplicationStore {
   }
 
   /** Gives a borrower a new version if the libraries that see it changed. */
-  private rescopeBorrower(collection: string, id: string, changes: Changes): void {
+  private rescopeBorrower(collection: string, id: string, changes: ChangeLog): void {
     const registration = this.registrations.get(collection);
     const row = registration && this.statements.document.get(collection, id);
     if (registration === undefined || row === undefined) return; // its scope is taken when it arrives
@@ -684,9 +536,8 @@ class SqliteReplicationStore implements ReplicationStore {
   }
 
   /** Gives every document scoped by this one a new version carrying the parent's new scope. */
-  private rescopeChildren(collection: string, id: string, changes: Changes): void {
-    for (const child of this.registrations.values()) {
-      if (child.scopeFrom?.collection !== collection) continue;
+  private rescopeChildren(collection: string, id: string, changes: ChangeLog): void {
+    for (const child of scopedBy(this.registrations, collection)) {
       const scope = this.parentScope(collection, id);
       for (const row of this.statements.children.all(child.name, id)) {
         const version = { ...row, deleted: row.deleted === 1, scope };
@@ -697,27 +548,16 @@ class SqliteReplicationStore implements ReplicationStore {
 
   private scopeFor(registration: Registration, doc: JsonDocument): string[] {
     if (registration.scopeFrom !== undefined) {
-      return this.parentScope(registration.scopeFrom.collection, this.parentOf(registration, doc));
+      const parent = parentOf(registration, doc, isKey);
+      return this.parentScope(registration.scopeFrom.collection, parent);
     }
-    const scope = normaliseScope(registration.scope(doc));
-    if (scope === undefined) {
-      throw new ReplicationStoreError(
-        'invalid_scope',
-        `${registration.name}: the scope rule must return library codes.`,
-      );
-    }
+    const scope = ruleScope(registration, doc);
     const id = doc[registration.primaryKey];
     if (!this.borrowers.has(registration.name) || !isKey(id)) return scope;
     const lent = this.statements.lenders
       .all(registration.name, id)
       .flatMap((lender) => this.currentScope(lender.collection, lender.id));
-    return lent.length === 0 ? scope : (normaliseScope([...scope, ...lent]) ?? scope);
-  }
-
-  private parentOf(registration: Registration, doc: JsonDocument): string | null {
-    if (registration.scopeFrom === undefined) return null;
-    const parent = doc[registration.scopeFrom.key];
-    return isKey(parent) ? parent : null;
+    return withLentScope(scope, lent);
   }
 
   /**
@@ -737,24 +577,12 @@ class SqliteReplicationStore implements ReplicationStore {
     return id === null ? [] : this.currentScope(collection, id);
   }
 
-  /** A document as a library it no longer concerns receives it: deleted, trimmed. */
-  private departedView(registration: Registration, fields: JsonDocument): StoredDoc {
-    const departed = registration.departed ?? ((doc: JsonDocument) => doc);
-    return { ...departed(fields), _deleted: true };
+  private announce(changes: ChangeLog): void {
+    const committed = changes.list().map(({ collection, last, libraries }) => ({
+      collection,
+      checkpoint: { seq: last },
+      libraries,
+    }));
+    tellLater(this.listeners, committed);
   }
-
-  private announce(changes: Changes): void {
-    for (const [collection, { seq, libraries }] of changes) {
-      const change: CommittedChange = {
-        collection,
-        checkpoint: { seq },
-        libraries: [...libraries].sort(),
-      };
-      for (const listener of this.listeners) queueMicrotask(() => listener(change));
-    }
-  }
-}
-
-function masterState(row: DocumentRow): StoredDoc {
-  return { ...(JSON.parse(row.data) as JsonDocument), _deleted: row.deleted === 1 };
 }

@@ -1,0 +1,154 @@
+import { describe, expect, it } from 'vitest';
+import {
+  answerRow,
+  ChangeLog,
+  childLoansToRefresh,
+  isKey,
+  judgeRow,
+  loanChange,
+  PullPage,
+  visibilityUpdate,
+} from './replication-core.js';
+import type { Registration, StoredState } from './replication-core.js';
+import { defineCollection } from './replication-store.js';
+import type { JsonDocument, ScopeGrant } from './replication-store.js';
+
+const holds = defineCollection({
+  name: 'holds',
+  primaryKey: 'id',
+  schema: { version: 0, primaryKey: 'id', type: 'object', properties: {} },
+  scope: (hold) => [String(hold['pickup'])],
+  departed: ({ patron: _patron, ...hold }) => hold,
+});
+
+const stored = (doc: JsonDocument, deleted: StoredState['deleted'] = 0): StoredState => ({
+  deleted,
+  data: JSON.stringify(doc),
+});
+
+describe('judgeRow and answerRow', () => {
+  const master = { id: 'h1', patron: 'p1', pickup: 'A' };
+  const edited = { ...master, pickup: 'B' };
+  it.each([
+    ['no master, whatever was assumed', { id: 'h1', pickup: 'C' }, edited, undefined, 'write'],
+    ['the assumption holds', master, edited, stored(master), 'write'],
+    ['already applied (a retry)', master, edited, stored(edited), 'already there'],
+    ['another master', { ...master, pickup: 'C' }, edited, stored(master), 'conflict'],
+    ['deleted meanwhile', master, edited, stored(master, 1), 'conflict'],
+  ])('%s: %s', (_label, assumed, written, current, expected) => {
+    const row = {
+      assumedMasterState: { ...assumed, _deleted: false },
+      newDocumentState: { ...written, _deleted: false },
+    };
+    const verdict = judgeRow(row, current);
+    const judged =
+      verdict === undefined ? 'write' : verdict.alreadyThere ? 'already there' : 'conflict';
+    expect(judged).toBe(expected);
+  });
+
+  it('answers the master, nothing once applied, and a trimmed deletion to a library it left', () => {
+    const master = { id: 'h1', patron: 'p1', pickup: 'A', _deleted: false };
+    expect(answerRow(holds, { master, alreadyThere: false }, true)).toEqual([master]);
+    expect(answerRow(holds, { master, alreadyThere: true }, true)).toEqual([]);
+    for (const alreadyThere of [false, true]) {
+      expect(answerRow(holds, { master, alreadyThere }, false)).toEqual([
+        { id: 'h1', pickup: 'A', _deleted: true },
+      ]);
+    }
+  });
+});
+
+describe('visibilityUpdate', () => {
+  it.each([
+    [['A'], ['B'], '*', { seeing: ['B'], left: ['A'], scopeChanged: true }],
+    [['A'], ['A'], 'A', { seeing: ['A'], left: [], scopeChanged: false }],
+    [['A'], ['A'], 'C', { seeing: ['A'], left: ['C'], scopeChanged: false }],
+    [[], ['A'], 'C', { seeing: ['A'], left: ['C'], scopeChanged: true }],
+    [['A', 'B'], ['*'], 'C', { seeing: ['*'], left: [], scopeChanged: true }],
+  ])('from %j to %j pushed by %s', (previous, scope, pushedBy, expected) => {
+    const update = visibilityUpdate(previous, scope, pushedBy);
+    expect(update).toMatchObject(expected);
+    expect(update.everyLibrary).toBe(scope.includes('*'));
+    expect(update.told).toEqual([...expected.seeing, ...expected.left]);
+  });
+});
+
+describe('loanChange', () => {
+  const grants: ScopeGrant<JsonDocument> = {
+    collection: 'items',
+    keys: (doc) => doc['items'] as string[],
+  };
+  it.each([
+    [['i1', 'i2'], true, ['i2', 'i3', ''], false, ['i3'], ['i1'], ['i3', 'i1']],
+    [['i1', 'i2'], true, ['i2', 'i3'], true, ['i3'], ['i1'], ['i1', 'i2', 'i3']],
+    [['i1'], false, ['i1'], false, [], ['i1'], ['i1']],
+  ])('from %j (lends: %s) to %j', (before, lends, keys, scopeChanged, gained, lost, affected) => {
+    const change = loanChange(grants, { items: keys }, lends, new Set(before), scopeChanged, isKey);
+    expect(change).toEqual({ gained, lost, affected });
+  });
+});
+
+describe('childLoansToRefresh', () => {
+  const parent = (name: string, whileParent?: (crate: JsonDocument) => boolean): Registration =>
+    defineCollection({
+      name,
+      primaryKey: 'id',
+      schema: { version: 0, primaryKey: 'id', type: 'object', properties: {} },
+      scopeFrom: { collection: 'crates', key: 'crate' },
+      ...(whileParent && { grants: { collection: 'items', keys: () => [], whileParent } }),
+    });
+  const registrations = new Map([
+    ['scans', parent('scans', (crate) => crate['open'] === true)],
+    ['labels', parent('labels')],
+  ]);
+  it.each([
+    ['a crate closed', stored({ open: true }), stored({ open: false }), ['scans']],
+    ['a crate deleted', stored({ open: true }), stored({ open: true }, true), ['scans']],
+    ['a crate opened', undefined, stored({ open: true }), ['scans']],
+    ['a crate edited, still open', stored({ open: true }), stored({ open: true }), []],
+  ])('%s', (_label, previous, version, expected) => {
+    const children = childLoansToRefresh(registrations, 'crates', previous, version);
+    expect(children.map((child) => child.name)).toEqual(expected);
+  });
+});
+
+describe('PullPage', () => {
+  it('keeps each document at its latest row and tops up a page its duplicates shortened', () => {
+    const page = new PullPage<{ id: string; seq: number }>(2);
+    expect(
+      page.add([
+        { id: 'a', seq: 1 },
+        { id: 'a', seq: 2 },
+      ]),
+    ).toBe(2);
+    expect(
+      page.add([
+        { id: 'b', seq: 3 },
+        { id: 'c', seq: 4 },
+      ]),
+    ).toBeUndefined();
+    expect(page.rows()).toEqual([
+      { id: 'a', seq: 2 },
+      { id: 'b', seq: 3 },
+    ]);
+  });
+
+  it('stops at a short query', () => {
+    const page = new PullPage<{ id: string; seq: number }>(3);
+    expect(page.add([{ id: 'a', seq: 1 }])).toBeUndefined();
+    expect(page.add([])).toBeUndefined();
+  });
+});
+
+describe('ChangeLog', () => {
+  it('keeps collections in the order first written, their last position, libraries sorted', () => {
+    const log = new ChangeLog();
+    log.record('notes', 1, ['B']);
+    log.record('holds', 2, ['A']);
+    log.record('notes', 3, ['A', 'B']);
+    expect(log.list()).toEqual([
+      { collection: 'notes', last: 3, libraries: ['A', 'B'] },
+      { collection: 'holds', last: 2, libraries: ['A'] },
+    ]);
+  });
+});
