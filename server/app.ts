@@ -242,7 +242,7 @@ export async function startConsortiumServer(
   // Every commit, whoever made it (a desk's push, an import), wakes the streams of the
   // libraries it concerns.
   const stopStreaming = store.onCommit((change) =>
-    streams.changed(change.collection, change.checkpoint.seq, change.libraries),
+    streams.changed(change.collection, change.checkpoint.seq, change.libraries, change.pushedBy),
   );
   registerOperations(app, {
     store,

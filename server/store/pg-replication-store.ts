@@ -48,6 +48,7 @@ import {
   registrationOf,
   ruleScope,
   scopedBy,
+  echoOf,
   tellLater,
   visibilityUpdate,
   withLentScope,
@@ -178,8 +179,10 @@ const WRITE = {
         SELECT json_agg(json_build_object(
           'collection', c.collection,
           'checkpoint', json_build_object('seq', counter.base + c.ordinal),
-          'libraries', c.libraries))
-        FROM json_to_recordset($16::json) AS c (collection text, ordinal bigint, libraries json)
+          'libraries', c.libraries,
+          'pushedBy', c."pushedBy"))
+        FROM json_to_recordset($16::json)
+          AS c (collection text, ordinal bigint, libraries json, "pushedBy" text)
       ))::text)
     FROM counter
   `,
@@ -487,7 +490,7 @@ class PostgresReplicationStore implements PgReplicationStore {
     const registration = this.use(collection);
     for (let attempt = 1; ; attempt++) {
       try {
-        const { conflicts, changes } = await this.pushOnce(registration, rows, context.library);
+        const { conflicts, changes } = await this.pushOnce(registration, rows, context);
         this.announce(changes);
         return { conflicts };
       } catch (error) {
@@ -502,7 +505,7 @@ class PostgresReplicationStore implements PgReplicationStore {
   private async pushOnce(
     registration: Registration,
     rows: readonly PushRow[],
-    library: string,
+    context: PushContext,
   ): Promise<{ conflicts: StoredDoc[]; changes: CommittedChange[] }> {
     const client = await this.writes.connect();
     let broken = false;
@@ -510,7 +513,7 @@ class PostgresReplicationStore implements PgReplicationStore {
       return await new Push(client, this.registrations, this.origin).commit(
         registration,
         rows,
-        library,
+        context,
       );
     } catch (error) {
       // A statement that failed beside its COMMIT has ended the transaction already (COMMIT
@@ -645,13 +648,13 @@ class Push {
   async commit(
     registration: Registration,
     rows: readonly PushRow[],
-    library: string,
+    context: PushContext,
   ): Promise<{ conflicts: StoredDoc[]; changes: CommittedChange[] }> {
     // Each call below sends its first statement before it awaits anything, so the
     // statements go out in this order.
     const [, conflicts] = await Promise.all(
       this.together(
-        () => [this.client.query('BEGIN'), this.run(registration, rows, library)] as const,
+        () => [this.client.query('BEGIN'), this.run(registration, rows, context)] as const,
       ),
     );
     const [changes] = await Promise.all(
@@ -678,7 +681,7 @@ class Push {
   private async run(
     registration: Registration,
     rows: readonly PushRow[],
-    library: string,
+    context: PushContext,
   ): Promise<StoredDoc[]> {
     const collection = registration.name;
     // Every row is checked before anything is locked or read: the locks need the ids.
@@ -701,7 +704,7 @@ class Push {
     ]);
 
     const conflicts: StoredDoc[] = [];
-    for (const row of rows) conflicts.push(...(await this.applyRow(registration, row, library)));
+    for (const row of rows) conflicts.push(...(await this.applyRow(registration, row, context)));
     return conflicts;
   }
 
@@ -777,8 +780,9 @@ class Push {
   private async applyRow(
     registration: Registration,
     row: PushRow,
-    library: string,
+    context: PushContext,
   ): Promise<StoredDoc[]> {
+    const { library } = context;
     const id = String(row.newDocumentState[registration.primaryKey]); // checked in run
     const current = await this.document(registration.name, id);
     const unwritten = judgeRow(row, current);
@@ -790,7 +794,7 @@ class Push {
     }
     const { fields, version } = pushedVersion(registration, id, row.newDocumentState, isPgKey);
     const scope = await this.scopeFor(registration, fields);
-    await this.writeVersion(registration, version, scope, current !== null, library);
+    await this.writeVersion(registration, version, scope, current !== null, context);
     return [];
   }
 
@@ -800,7 +804,7 @@ class Push {
     version: DocumentRow,
     scope: readonly string[],
     exists: boolean,
-    pushedBy: string = EVERY_LIBRARY,
+    pushed?: PushContext,
   ): Promise<void> {
     const collection = registration.name;
     const { id } = version;
@@ -813,7 +817,7 @@ class Push {
     written.delete(id);
     written.set(id, ordinal);
 
-    const update = visibilityUpdate(previousScope, scope, pushedBy);
+    const update = visibilityUpdate(previousScope, scope, pushed?.library ?? EVERY_LIBRARY);
     let rows = this.visibilityOf(collection).get(id);
     if (rows === undefined)
       this.visibilityOf(collection).set(id, (rows = new Map<string, VisibilityRow>()));
@@ -824,7 +828,7 @@ class Push {
     for (const library of update.left) {
       rows.set(library, { seq: ordinal, fresh: true, leaving: true });
     }
-    this.changes.record(collection, ordinal, update.told);
+    this.changes.record(collection, ordinal, update.told, echoOf(pushed, update));
 
     if (update.scopeChanged) await this.rescopeChildren(collection, id);
     else await this.refreshChildLoans(collection, id, previous, version);
@@ -1040,10 +1044,11 @@ class Push {
       }
     }
     // Checkpoints as ordinals: the statement adds the seq before this push's first.
-    let changes = this.changes.list().map(({ collection, last, libraries }) => ({
+    let changes = this.changes.list().map(({ collection, last, libraries, pushedBy }) => ({
       collection,
       ordinal: last,
       libraries,
+      pushedBy: pushedBy ?? null,
     }));
     if (Buffer.byteLength(JSON.stringify(changes)) > MAX_PAYLOAD) {
       changes = changes.map((change) => ({ ...change, libraries: [EVERY_LIBRARY] }));
@@ -1071,10 +1076,11 @@ class Push {
     });
     const base = rows[0]?.base;
     if (base === undefined) throw new Error('replication_seq has no row');
-    return changes.map(({ collection, ordinal, libraries }) => ({
+    return changes.map(({ collection, ordinal, libraries, pushedBy }) => ({
       collection,
       checkpoint: { seq: base + ordinal },
       libraries,
+      ...(pushedBy === null ? {} : { pushedBy }),
     }));
   }
 }

@@ -141,6 +141,17 @@ describe('PullPage', () => {
 });
 
 describe('ChangeLog', () => {
+  it('keeps the pushing desk of a collection only while every version it wrote agrees', () => {
+    const log = new ChangeLog();
+    log.record('holds', 1, ['A'], 'd1');
+    log.record('holds', 2, ['A'], 'd1');
+    log.record('items', 3, ['A'], 'd1');
+    log.record('items', 4, ['A']);
+    log.record('notes', 5, ['A']);
+    log.record('notes', 6, ['A'], 'd1');
+    expect(log.list().map((change) => change.pushedBy)).toEqual(['d1', undefined, undefined]);
+  });
+
   it('keeps collections in the order first written, their last position, libraries sorted', () => {
     const log = new ChangeLog();
     log.record('notes', 1, ['B']);

@@ -22,6 +22,7 @@ import type {
   JsonDocument,
   PullRequest,
   PullResult,
+  PushContext,
   PushRow,
   ScopeGrant,
   StoredDoc,
@@ -393,26 +394,54 @@ export function visibilityUpdate(
  * and the libraries told. For the commit listeners and, on PostgreSQL, the NOTIFY.
  */
 export class ChangeLog {
-  private readonly collections = new Map<string, { last: number; libraries: Set<string> }>();
+  private readonly collections = new Map<
+    string,
+    { last: number; libraries: Set<string>; pushedBy: string | null }
+  >();
 
-  record(collection: string, position: number, libraries: readonly string[]): void {
-    const change = this.collections.get(collection) ?? {
-      last: position,
-      libraries: new Set<string>(),
-    };
+  /**
+   * `pushedBy`: the desk that pushed this version, if its library still sees it
+   * (CommittedChange.pushedBy); a collection keeps it only while every version agrees.
+   */
+  record(
+    collection: string,
+    position: number,
+    libraries: readonly string[],
+    pushedBy?: string,
+  ): void {
+    const change = this.collections.get(collection);
+    if (change === undefined) {
+      this.collections.set(collection, {
+        last: position,
+        libraries: new Set(libraries),
+        pushedBy: pushedBy ?? null,
+      });
+      return;
+    }
     change.last = position;
     for (const library of libraries) change.libraries.add(library);
-    this.collections.set(collection, change);
+    if (change.pushedBy !== pushedBy) change.pushedBy = null;
   }
 
-  /** Each collection written, its last position and the libraries told, sorted. */
-  list(): { collection: string; last: number; libraries: string[] }[] {
-    return [...this.collections].map(([collection, { last, libraries }]) => ({
+  /** Each collection written, its last position, the libraries told (sorted), its pusher. */
+  list(): { collection: string; last: number; libraries: string[]; pushedBy?: string }[] {
+    return [...this.collections].map(([collection, { last, libraries, pushedBy }]) => ({
       collection,
       last,
       libraries: [...libraries].sort(),
+      ...(pushedBy === null ? {} : { pushedBy }),
     }));
   }
+}
+
+/** The pushing desk to record with a version (ChangeLog.record), if its library still sees it. */
+export function echoOf(
+  pushed: PushContext | undefined,
+  update: VisibilityUpdate,
+): string | undefined {
+  if (pushed === undefined || pushed.library === EVERY_LIBRARY) return undefined;
+  const sees = update.everyLibrary || update.seeing.includes(pushed.library);
+  return sees && !update.left.includes(pushed.library) ? pushed.deskId : undefined;
 }
 
 /**

@@ -194,6 +194,13 @@ export interface CommittedChange {
   readonly checkpoint: Checkpoint;
   /** Libraries whose pulls of this collection have something new (may hold `'*'`). */
   readonly libraries: readonly string[];
+  /**
+   * The desk whose push this commit was, when every version it wrote to this collection is a
+   * row that desk pushed, stored as pushed, in a document its library still sees: that desk
+   * holds all of it already and need not be told to pull (its next pull brings the rows back
+   * anyway). Absent (or null, from an older instance's NOTIFY) otherwise.
+   */
+  readonly pushedBy?: string | null;
 }
 
 export type ReplicationStoreErrorCode =

@@ -44,6 +44,7 @@ import {
   registrationOf,
   ruleScope,
   scopedBy,
+  echoOf,
   tellLater,
   visibilityUpdate,
   withLentScope,
@@ -237,7 +238,7 @@ class SqliteReplicationStore implements ReplicationStore {
     (
       registration: Registration,
       rows: readonly PushRow[],
-      library: string,
+      context: PushContext,
     ) => { conflicts: StoredDoc[]; changes: ChangeLog }
   >;
   /** One pull page, read in one transaction: one snapshot. */
@@ -248,9 +249,9 @@ class SqliteReplicationStore implements ReplicationStore {
 
   constructor(private readonly db: Database.Database) {
     this.statements = prepareStatements(db);
-    this.pushTransaction = db.transaction((registration, rows, library) => {
+    this.pushTransaction = db.transaction((registration, rows, context) => {
       const changes = new ChangeLog();
-      const conflicts = rows.flatMap((row) => this.applyRow(registration, row, library, changes));
+      const conflicts = rows.flatMap((row) => this.applyRow(registration, row, context, changes));
       return { conflicts, changes };
     });
     this.pageTransaction = db.transaction((collection, library, after, limit) =>
@@ -338,11 +339,7 @@ class SqliteReplicationStore implements ReplicationStore {
   push(collection: string, rows: readonly PushRow[], context: PushContext): Promise<PushResult> {
     return settle(() => {
       const registration = this.use(collection);
-      const { conflicts, changes } = this.pushTransaction.immediate(
-        registration,
-        rows,
-        context.library,
-      );
+      const { conflicts, changes } = this.pushTransaction.immediate(registration, rows, context);
       this.announce(changes);
       return { conflicts };
     });
@@ -404,9 +401,10 @@ class SqliteReplicationStore implements ReplicationStore {
   private applyRow(
     registration: Registration,
     row: PushRow,
-    library: string,
+    context: PushContext,
     changes: ChangeLog,
   ): StoredDoc[] {
+    const { library } = context;
     const id = pushedId(registration, row, isKey);
     const current = this.statements.document.get(registration.name, id);
     const unwritten = judgeRow(row, current);
@@ -423,7 +421,7 @@ class SqliteReplicationStore implements ReplicationStore {
       { ...version, scope: this.scopeFor(registration, fields) },
       current,
       changes,
-      library,
+      context,
     );
     return [];
   }
@@ -437,12 +435,12 @@ class SqliteReplicationStore implements ReplicationStore {
     version: Version,
     current: DocumentRow | undefined,
     changes: ChangeLog,
-    pushedBy: string = EVERY_LIBRARY,
+    pushed?: PushContext,
   ): void {
     const { id, data, deleted, parent, scope } = version;
     const collection = registration.name;
     const previousScope = current === undefined ? [] : this.currentScope(collection, id);
-    const update = visibilityUpdate(previousScope, scope, pushedBy);
+    const update = visibilityUpdate(previousScope, scope, pushed?.library ?? EVERY_LIBRARY);
     const seq = this.statements.nextSeq.get();
     if (seq === undefined) throw new Error('replication_seq has no row');
     if (current === undefined) {
@@ -458,7 +456,7 @@ class SqliteReplicationStore implements ReplicationStore {
     for (const library of update.left) {
       this.statements.setVisibility.run(collection, id, library, seq, 1);
     }
-    changes.record(collection, seq, update.told);
+    changes.record(collection, seq, update.told, echoOf(pushed, update));
 
     if (update.scopeChanged) this.rescopeChildren(collection, id, changes);
     else this.refreshChildLoans(collection, id, current, version, changes);
@@ -578,10 +576,11 @@ class SqliteReplicationStore implements ReplicationStore {
   }
 
   private announce(changes: ChangeLog): void {
-    const committed = changes.list().map(({ collection, last, libraries }) => ({
+    const committed = changes.list().map(({ collection, last, libraries, pushedBy }) => ({
       collection,
       checkpoint: { seq: last },
       libraries,
+      ...(pushedBy === undefined ? {} : { pushedBy }),
     }));
     tellLater(this.listeners, committed);
   }

@@ -102,13 +102,21 @@ export class StreamHub {
   /**
    * Tells the connected desks of `libraries` (`'*'`: every desk) to pull `collection`; a
    * desk whose library saw nothing change is not woken (a consortium of hundreds of desks
-   * would otherwise pull after every scan anywhere).
+   * would otherwise pull after every scan anywhere), nor the desk whose own push the change
+   * is and that holds all of it (`pushedBy`, CommittedChange): it would pull its own rows
+   * back, a quarter of all pulls at a library with four desks.
    */
-  changed(collection: string, seq: number, libraries: readonly string[] = [EVERY_LIBRARY]): void {
+  changed(
+    collection: string,
+    seq: number,
+    libraries: readonly string[] = [EVERY_LIBRARY],
+    pushedBy?: string | null,
+  ): void {
     if (!isReplicated(collection)) return;
     const everyone = libraries.includes(EVERY_LIBRARY);
     for (const entry of this.streams) {
       if (!everyone && !libraries.includes(entry.desk.library)) continue;
+      if (typeof pushedBy === 'string' && entry.desk.deskId === pushedBy) continue;
       if (entry.timer === undefined) {
         send(entry.reply, { type: 'changed', collection, checkpoint: { seq } });
         entry.timer = setTimeout(() => this.flush(entry), STREAM_WINDOW_MS);

@@ -64,18 +64,24 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'carrel-stream-'));
   server = await startConsortiumServer({ dataDir: dir });
   await server.importDocuments('libraries', consortium);
-  for (const library of ['MAIN', 'EAST', 'WEST']) {
+  // Two desks at MAIN: MAIN pushes, MAIN2 is told.
+  for (const [name, library] of [
+    ['MAIN', 'MAIN'],
+    ['MAIN2', 'MAIN'],
+    ['EAST', 'EAST'],
+    ['WEST', 'WEST'],
+  ] as const) {
     const code = await server.createEnrolmentCode(library);
     const response = await fetch(`${server.url}/v1/enrol`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ code, deskName: `${library} desk` }),
+      body: JSON.stringify({ code, deskName: `${name} desk` }),
     });
-    desks[library] = (await response.json()) as { deskId: string; token: string };
+    desks[name] = (await response.json()) as { deskId: string; token: string };
     const stream = new Stream();
-    await stream.open(desks[library].token);
+    await stream.open(desks[name].token);
     expect(await stream.next()).toEqual({ type: 'RESYNC' });
-    streams[library] = stream;
+    streams[name] = stream;
   }
 });
 afterAll(async () => {
@@ -86,7 +92,7 @@ afterAll(async () => {
 
 describe('the live stream', () => {
   it('tells only the libraries a change concerns, and every desk what concerns all', async () => {
-    // A check-in of MAIN concerns MAIN only.
+    // A check-in of MAIN concerns MAIN only, and not the desk that pushed it, which holds it.
     const pushed = await fetch(`${server.url}/v1/sync/checkins/push`, {
       method: 'POST',
       headers: {
@@ -113,21 +119,24 @@ describe('the live stream', () => {
       }),
     });
     expect(pushed.status).toBe(200);
-    expect(await streams['MAIN']!.next()).toMatchObject({
+    expect(await streams['MAIN2']!.next()).toMatchObject({
       type: 'changed',
       collection: 'checkins',
     });
 
-    // A hold picked up at EAST and pulled at MAIN concerns those two.
+    // A hold picked up at EAST and pulled at MAIN concerns those two. Streams deliver in
+    // order, so this being the pushing desk's first message proves it was not told of its
+    // own check-in.
     await server.importDocuments('holds', [hold('bib-1', 'EAST', { pullLibrary: 'MAIN' })]);
-    expect(await streams['MAIN']!.next()).toMatchObject({ collection: 'holds' });
-    expect(await streams['EAST']!.next()).toMatchObject({ collection: 'holds' });
+    for (const name of ['MAIN', 'MAIN2', 'EAST']) {
+      expect(await streams[name]!.next()).toMatchObject({ collection: 'holds' });
+    }
 
-    // Libraries concern everyone. Streams deliver in order, so WEST's first message being
-    // this one proves it was told of neither change above, and EAST not of MAIN's check-in.
+    // Libraries concern everyone. WEST's first message being this one proves it was told of
+    // neither change above, and EAST not of MAIN's check-in.
     await server.importDocuments('libraries', [{ ...consortium[0]!, name: 'Main Street' }]);
-    for (const library of ['MAIN', 'EAST', 'WEST']) {
-      expect(await streams[library]!.next()).toMatchObject({ collection: 'libraries' });
+    for (const name of ['MAIN', 'MAIN2', 'EAST', 'WEST']) {
+      expect(await streams[name]!.next()).toMatchObject({ collection: 'libraries' });
     }
   });
 });

@@ -217,6 +217,7 @@ describe('several stores on one PostgreSQL database', () => {
         collection: 'parcels',
         checkpoint: await one.latest('parcels'),
         libraries: ['A', 'B'],
+        pushedBy: 'd', // the NOTIFY carries the pushing desk (the stream need not tell it)
       };
       await eventually(() => expect(heardByTwo).toEqual([expected]));
       expect(otherOfTwo).toEqual([expected]);
@@ -262,7 +263,7 @@ describe('several stores on one PostgreSQL database', () => {
       );
       await eventually(() =>
         expect(heard).toEqual([
-          { collection: 'parcels', checkpoint: { seq: 1 }, libraries: ['A'] },
+          { collection: 'parcels', checkpoint: { seq: 1 }, libraries: ['A'], pushedBy: 'd' },
         ]),
       );
     } finally {

@@ -592,6 +592,19 @@ export function replicationStoreCases(backend: StoreBackend): void {
       });
     });
 
+    it('name the pushing desk for its own rows, not for the borrowers they reach', async () => {
+      await create('tools', [tool('t1', 'C')]);
+      const commits: CommittedChange[] = [];
+      store.onCommit((change) => commits.push(change));
+      const row = { assumedMasterState: null, newDocumentState: lending('p1', ['A'], ['t1']) };
+      await store.push('parcels', [row], deskA);
+      await Promise.resolve();
+      expect(commits.map((change) => [change.collection, change.pushedBy])).toEqual([
+        ['parcels', deskA.deskId],
+        ['tools', undefined], // t1 now reaches A: desk A must pull it
+      ]);
+    });
+
     it('are caught up for documents stored before their registration lent', async () => {
       await store.close();
       store = await place.open(false);
@@ -628,6 +641,37 @@ export function replicationStoreCases(backend: StoreBackend): void {
       expect(commits).toEqual([
         { collection: 'parcels', checkpoint: { seq: 2 }, libraries: ['*', 'A'] },
         { collection: 'parcels', checkpoint: { seq: 3 }, libraries: ['A', 'B'] },
+      ]);
+    });
+  });
+
+  describe('the pushing desk', () => {
+    it('is named while all the commit wrote is its own rows, which its library still sees', async () => {
+      const commits: CommittedChange[] = [];
+      store.onCommit((change) => commits.push(change));
+      const p1 = parcel('p1', ['A', 'B']);
+      await store.push('parcels', [{ assumedMasterState: null, newDocumentState: p1 }], deskA);
+      await store.push(
+        'parcels',
+        [{ assumedMasterState: null, newDocumentState: parcel('p2', ['*']) }],
+        deskA,
+      );
+      // The row takes p1 away from A: A must pull its departure.
+      await store.push(
+        'parcels',
+        [{ assumedMasterState: p1, newDocumentState: parcel('p1', ['B']) }],
+        deskA,
+      );
+      // The server's own writes name nobody.
+      await create('parcels', [parcel('p3', ['A'])]);
+      // Two rows of two desks in one commit cannot be (a push is one desk's); a re-scoped
+      // child is written by the server in the parent's commit: see the lending case.
+      await Promise.resolve();
+      expect(commits.map((change) => change.pushedBy)).toEqual([
+        deskA.deskId,
+        deskA.deskId,
+        undefined,
+        undefined,
       ]);
     });
   });
