@@ -111,7 +111,7 @@ export async function watchHistory(
             ? `Started a new history (${history}); every desk will sync everything again.`
             : `Another server instance started a new history (${history}); answering with it.`),
       );
-      write();
+      writeOrSay();
     })();
   };
 
@@ -120,6 +120,14 @@ export async function watchHistory(
     writeFileSync(temporary, JSON.stringify({ history, seq } satisfies Mark));
     renameSync(temporary, options.file);
   };
+  /** After the start: a mark that cannot be written is said, and the server goes on. */
+  const writeOrSay = () => {
+    try {
+      write();
+    } catch (error) {
+      options.log(`Could not write ${options.file}: ${String(error)}`);
+    }
+  };
   write();
   let timer: ReturnType<typeof setTimeout> | undefined;
   const stop = store.onCommit((change) => {
@@ -127,11 +135,7 @@ export async function watchHistory(
     seq = change.checkpoint.seq;
     timer ??= setTimeout(() => {
       timer = undefined;
-      try {
-        write();
-      } catch (error) {
-        options.log(`Could not write ${options.file}: ${String(error)}`);
-      }
+      writeOrSay();
     }, WRITE_DELAY_MS);
   });
   const refresh = setInterval(() => {
