@@ -37,6 +37,7 @@ import {
   getComposedPrimaryKeyOfDocumentData,
   type RxCollection,
   type RxReplicationPullStreamItem,
+  type RxReplicationWriteToMasterRow,
   type RxStorageInstanceReplicationState,
   type WithDeleted,
 } from 'rxdb';
@@ -186,6 +187,11 @@ async function storedCheckpoint(
   return doc?.checkpointData;
 }
 
+/** A document's id in a replication's collection. */
+function idIn(state: { readonly primaryPath: string }, doc: object): string {
+  return String((doc as Record<string, unknown>)[state.primaryPath]);
+}
+
 /**
  * Documents of one collection changed at this desk and not yet acknowledged by the server:
  * those written since RxDB's upstream checkpoint (how far its push has got, ordered by the
@@ -206,7 +212,7 @@ async function pendingIn(replication: Replication): Promise<number> {
       checkpoint,
     );
     if (documents.length === 0) break;
-    const ids = documents.map((doc) => String((doc as Record<string, unknown>)[state.primaryPath]));
+    const ids = documents.map((doc) => idIn(state, doc));
     const assumed = await getAssumedMasterState(state, ids);
     documents.forEach((doc, index) => {
       const master = assumed[ids[index] ?? ''];
@@ -217,11 +223,6 @@ async function pendingIn(replication: Replication): Promise<number> {
   }
   return pending;
 }
-
-type PushRow<Doc> = {
-  readonly assumedMasterState?: WithDeleted<Doc> | undefined;
-  readonly newDocumentState: WithDeleted<Doc>;
-};
 
 /**
  * A resync's pulled page: documents this desk already holds in the same state get RxDB's meta
@@ -234,7 +235,7 @@ async function recordPulledStates<Doc>(
   state: RxStorageInstanceReplicationState<Doc>,
   documents: readonly WithDeleted<Doc>[],
 ): Promise<void> {
-  const idOf = (doc: object) => String((doc as Record<string, unknown>)[state.primaryPath]);
+  const idOf = (doc: object) => idIn(state, doc);
   const ids = documents.map(idOf);
   const [held, known] = await Promise.all([
     state.input.forkInstance.findDocumentsById(ids, true),
@@ -265,8 +266,10 @@ async function recordPulledStates<Doc>(
  */
 async function settleAgainstPulled<Doc>(
   state: RxStorageInstanceReplicationState<Doc>,
-  rows: readonly PushRow<Doc>[],
-): Promise<{ send: PushRow<Doc>[]; conflicts: WithDeleted<Doc>[] } | undefined> {
+  rows: readonly RxReplicationWriteToMasterRow<Doc>[],
+): Promise<
+  { send: RxReplicationWriteToMasterRow<Doc>[]; conflicts: WithDeleted<Doc>[] } | undefined
+> {
   if (rows.every((row) => row.assumedMasterState)) return { send: [...rows], conflicts: [] };
   const done = state.firstSyncDone.down;
   const canceled = state.events.canceled;
@@ -274,14 +277,13 @@ async function settleAgainstPulled<Doc>(
     merge(done, canceled).pipe(filter(() => done.getValue() || canceled.getValue())),
   );
   if (canceled.getValue()) return undefined;
-  const idOf = (doc: WithDeleted<Doc>) =>
-    String((doc as Record<string, unknown>)[state.primaryPath]);
+  const idOf = (doc: object) => idIn(state, doc);
   const open = rows.filter((row) => !row.assumedMasterState);
   const known = await getAssumedMasterState(
     state,
     open.map((row) => idOf(row.newDocumentState)),
   );
-  const send: PushRow<Doc>[] = [];
+  const send: RxReplicationWriteToMasterRow<Doc>[] = [];
   const conflicts: WithDeleted<Doc>[] = [];
   for (const row of rows) {
     const master = row.assumedMasterState ? undefined : known[idOf(row.newDocumentState)];
