@@ -11,10 +11,11 @@
  * RxDB.
  *
  * A second reference, the desk's own layout written raw: the rows the desk stored (each
- * document's row with its index keys, and RxDB's replication meta row for it) copied out of
- * the desk's file after the sync, then inserted into a new file with the same tables, indexes
- * and pragmas by raw better-sqlite3, a page's documents and meta rows in one transaction as
- * the desk writes them. What the desk takes beyond it is the desk's own work (HTTP, JSON, RxDB,
+ * document's row with its index keys, and RxDB's replication meta rows the store wrote out;
+ * after a first sync each document's row carries its own, main/store/sqlite/assumed-meta.ts)
+ * copied out of the desk's file after the sync, then inserted into a new file with the same
+ * tables, indexes and pragmas by raw better-sqlite3, a page's documents and meta rows in one
+ * transaction as the desk writes them. What the desk takes beyond it is the desk's own work (HTTP, JSON, RxDB,
  * building the rows); what it takes beyond the floor is what the layout costs.
  */
 import Database from 'better-sqlite3';
@@ -213,8 +214,12 @@ function readLayout(deskFile: string): { docs: LayoutTable; meta: LayoutTable }[
         (name) =>
           desk.prepare(`SELECT 1 FROM "${name}" WHERE id = ?`).get(`${oneId}|0`) !== undefined,
       );
-      if (!meta) throw new Error(`the desk's file has no replication meta rows for ${collection}`);
-      return { docs: readLayoutTable(desk, docs), meta: readLayoutTable(desk, meta) };
+      // Documents whose meta row the store has not written out (their first-sync state is the
+      // document's own row) have none to copy.
+      return {
+        docs: readLayoutTable(desk, docs),
+        meta: meta ? readLayoutTable(desk, meta) : { name: '', ddl: [], rows: [] },
+      };
     });
   } finally {
     desk.close();
@@ -233,10 +238,11 @@ function layoutOnce(path: string, layout: ReturnType<typeof readLayout>): number
       );
     };
     const pages = layout.map(({ docs, meta }) => {
-      const [insertDoc, insertMeta] = [insert(docs), insert(meta)];
+      const insertDoc = insert(docs);
+      const insertMeta = meta.rows.length > 0 ? insert(meta) : undefined;
       return db.transaction((at: number) => {
         for (const row of docs.rows.slice(at, at + MAX_PULL_LIMIT)) insertDoc.run(row);
-        for (const row of meta.rows.slice(at, at + MAX_PULL_LIMIT)) insertMeta.run(row);
+        for (const row of meta.rows.slice(at, at + MAX_PULL_LIMIT)) insertMeta?.run(row);
       });
     });
     const started = performance.now();

@@ -1,7 +1,8 @@
 // A collection's first sync through the store's page writer (first-sync.ts), end to end: the
 // whole desk against the scripted wire server (main/testing/wire-server.ts), real fetch, real
 // SQLite. What is checked is what RxDB's replication relies on afterwards: every pulled
-// document has its meta row (the assumed master state a later push is based on), the stored
+// document has its meta row (the assumed master state a later push is based on; carried by
+// the document's own row until either changes, sqlite/assumed-meta.ts), the stored
 // checkpoints never run ahead of the committed documents, and a collection that stops being
 // in its first sync (a local write, a document pulled twice) is handed back to RxDB intact.
 import Database from 'better-sqlite3';
@@ -93,8 +94,19 @@ async function firstSync(
   return d;
 }
 
+/** Items whose row carries their meta row (sqlite/assumed-meta.ts). */
+function carriedItems(): number {
+  const db = new Database(databaseFilePath(dir, DESK_DATABASE_NAME), { readonly: true });
+  try {
+    return db.prepare('SELECT count(*) FROM "items__v0" WHERE assumed = 1').pluck().get() as number;
+  } finally {
+    db.close();
+  }
+}
+
 interface Committed {
   items: number;
+  /** Items with a meta row: written out, or carried by the item's row. */
   metaRows: number;
   downSeq: number | undefined;
 }
@@ -104,18 +116,27 @@ function committed(): Committed {
   const db = new Database(databaseFilePath(dir, DESK_DATABASE_NAME), { readonly: true });
   try {
     const items = db.prepare('SELECT count(*) FROM "items__v0"').pluck().get() as number;
+    const carried = db
+      .prepare('SELECT count(*) FROM "items__v0" WHERE assumed = 1')
+      .pluck()
+      .get() as number;
     const tables = db
       .prepare("SELECT name FROM carrel_tables WHERE name LIKE 'rx-replication-meta-%'")
       .pluck()
       .all() as string[];
     for (const table of tables) {
       const quoted = `"${table.replaceAll('"', '""')}"`;
-      const metaRows = db
+      const written = db
         .prepare(
           `SELECT count(*) FROM ${quoted} WHERE json_extract(data, '$.docData.barcode') IS NOT NULL`,
         )
         .pluck()
         .get() as number;
+      const linked =
+        db
+          .prepare('SELECT 1 FROM carrel_assumed_meta WHERE meta_table = ? AND fork_table = ?')
+          .get(table, 'items__v0') !== undefined;
+      const metaRows = written + (linked ? carried : 0);
       const checkpoint = db
         .prepare(`SELECT data FROM ${quoted} WHERE id = 'down|1'`)
         .pluck()
@@ -147,6 +168,8 @@ describe('first sync', () => {
       if (state.items > 0) expect(state.downSeq).toBe(state.items + 1);
     }
     expect(seen.at(-1)).toEqual({ items: ITEMS, metaRows: ITEMS, downSeq: ITEMS + 1 });
+    // None of them was written out: each item's row carries its own.
+    expect(carriedItems()).toBe(ITEMS);
 
     // The meta rows are what a push is based on: a local change goes through at once (the
     // scripted server takes a row only if its assumed master state is the server's).
@@ -159,6 +182,8 @@ describe('first sync', () => {
         server?.documents('items').find((doc) => doc['barcode'] === barcode)?.['status'] === 'lost',
       'the local change on the server',
     );
+    // The changed item's meta row was written out; the others are still carried.
+    expect(carriedItems()).toBe(ITEMS - 1);
     // And what the server changes later arrives as an update.
     server?.put('items', [{ ...item(8), title: 'Renamed on the server' }]);
     await until(
@@ -166,6 +191,8 @@ describe('first sync', () => {
         (await d.store.data.get('items', item(8).barcode))?.title === 'Renamed on the server',
       'the server change at the desk',
     );
+    expect(carriedItems()).toBe(ITEMS - 2);
+    expect(committed()).toMatchObject({ items: ITEMS, metaRows: ITEMS });
   });
 
   it('keeps pages whole when the server commits ids out of order', async () => {

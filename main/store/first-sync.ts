@@ -9,7 +9,9 @@
 // rows and checkpoint documents, see rxdb/src/replication-protocol/downstream.ts,
 // meta-instance.ts and checkpoint.ts) in ONE write group: the checkpoints never become
 // durable without the page's documents, and the page costs one fsync. RxDB then carries on
-// from the persisted checkpoints as after any restart.
+// from the persisted checkpoints as after any restart. The meta rows are not written out:
+// each document's row carries its own until either changes (sqlite/assumed-meta.ts), which
+// halves what a first sync writes.
 //
 // A page is written here only if the collection is still in its first sync: the stored down
 // checkpoint is the one this path wrote last (none for the first page), and the collection
@@ -28,6 +30,7 @@ import {
   type WithDeleted,
 } from 'rxdb';
 import type { DeskStore } from './desk-store.js';
+import { SqliteStorageInstance } from './sqlite/sqlite-instance.js';
 
 type Meta<T> = RxDocumentData<RxStorageReplicationMeta<T, unknown>>;
 
@@ -69,6 +72,7 @@ export async function writeFirstSyncPage<T>(
   if (state.hasAttachments) return false;
   const meta = state.input.metaInstance;
   const fork = collection.internalStorageInstance;
+  if (!(fork instanceof SqliteStorageInstance)) return false;
   const primaryPath = state.primaryPath;
   const idOf = (doc: object) => (doc as Record<string, unknown>)[primaryPath] as string;
   // In id order as JavaScript compares strings, as RxDB orders primary keys.
@@ -98,21 +102,6 @@ export async function writeFirstSyncPage<T>(
 
       const lwt = now();
       const metaRevision = createRevision(checkpointKey);
-      const metaRows = page.map((doc) => {
-        const itemId = idOf(doc);
-        const row: Meta<T> = {
-          id: '',
-          isCheckpoint: '0',
-          itemId,
-          docData: doc,
-          _attachments: {},
-          _deleted: false,
-          _rev: metaRevision,
-          _meta: { lwt },
-        };
-        row.id = getComposedPrimaryKeyOfDocumentData(meta.schema, row);
-        return { document: row };
-      });
       const checkpointRow = (direction: 'down' | 'up', data: unknown, before?: Meta<T>) => ({
         ...(before ? { previous: before } : {}),
         document: {
@@ -137,7 +126,7 @@ export async function writeFirstSyncPage<T>(
         checkpointRow('down', checkpoint, down),
         checkpointRow('up', { id: idOf(last), lwt }, up),
       ];
-      const metaResult = await meta.bulkWrite([...metaRows, ...checkpoints], 'first-sync-meta');
+      const metaResult = await meta.bulkWrite(checkpoints, 'first-sync-meta');
       if (metaResult.error.length > 0) throw new NotFirstSync();
       // Set before the documents' change event reaches the upstream, which then finds its
       // checkpoint already stored and writes nothing more.
@@ -156,8 +145,10 @@ export async function writeFirstSyncPage<T>(
           _attachments: {},
         }),
       }));
-      const forkResult = await fork.bulkWrite(forkRows, downstreamFlag);
-      if (forkResult.error.length > 0) throw new NotFirstSync();
+      // Each document carries its meta row (docData: the document as pulled, revision
+      // metaRevision, the page's lwt) until its row changes (sqlite/assumed-meta.ts).
+      const forkResult = await fork.bulkInsertPulled(forkRows, downstreamFlag, meta, metaRevision);
+      if (!forkResult || forkResult.error.length > 0) throw new NotFirstSync();
       return true;
     });
   } catch (error) {

@@ -326,6 +326,8 @@ function rewriteAsUtf16Table(name: string, unrecorded = false): void {
       }
       if (unrecorded) {
         raw.prepare("DELETE FROM carrel_tables WHERE name = 'scans__v0'").run();
+        // Tables that old have no `assumed` column either (assumed-meta.ts).
+        raw.exec('ALTER TABLE "scans__v0" DROP COLUMN assumed');
       } else {
         raw
           .prepare("UPDATE carrel_tables SET index_layout = ? WHERE name = 'scans__v0'")

@@ -4,9 +4,7 @@ import { type Observable } from 'rxjs';
 import {
   categorizeBulkWriteRows,
   type CategorizeBulkWriteRowsOutput,
-  getIndexableStringMonad,
   getIndexStringLength,
-  getPrimaryFieldOfPrimaryKey,
   getQueryMatcher,
   getSortComparator,
   getStartIndexStringFromLowerBound,
@@ -24,9 +22,29 @@ import {
   type RxStorageInstance,
   type RxStorageQueryResult,
 } from 'rxdb';
-import { boundsExactness, documentExactness } from './exactness.js';
+import {
+  ASSUMED_LINKS_DDL,
+  type AssumedLink,
+  MetaIds,
+  type MetaRow,
+  derivedMetaRow,
+  hasAssumed,
+  linkAssumed,
+  linkOfFork,
+  linkOfMeta,
+  metaLayoutOf,
+  unlink,
+  writeOutAssumed,
+} from './assumed-meta.js';
 import type { SharedFile } from './file-pool.js';
-import { toCompactSortKey, toSortKey, type SortKeyEncoder } from './sort-key.js';
+import {
+  type IndexColumn,
+  RowLayout,
+  type SortKeyEncoding,
+  encodingOf,
+  indexesOf,
+  layoutOf,
+} from './row-layout.js';
 
 export interface SqliteStorageInternals {
   readonly file: SharedFile;
@@ -47,14 +65,16 @@ type Doc<T> = RxDocumentData<T>;
 type Checkpoint = RxStorageDefaultCheckpoint;
 type ChangeBulk<T> = EventBulk<RxStorageChangeEvent<Doc<T>>, Checkpoint>;
 
-interface IndexColumn {
-  /** SQL column name: i0, i1, ... */
-  readonly column: string;
-  readonly fields: readonly string[];
-  readonly indexString: (doc: Doc<unknown>) => string;
-  /** Whether a query's bound keys on this index are ordered faithfully by sort keys. */
-  readonly boundsExact: (keys: readonly unknown[]) => boolean;
+interface StoredRows<T> {
+  readonly docs: Map<string, Doc<T>>;
+  /** Document rows that still carry their replication meta row (assumed-meta.ts). */
+  readonly assumed: readonly string[];
+  /** Meta rows read from their documents' rows, not stored as rows of this table. */
+  readonly derived: ReadonlySet<string> | undefined;
 }
+
+/** A first sync's link was refused: this collection carries another replication's meta rows. */
+class LinkRefused extends Error {}
 
 interface KeyRange {
   readonly column: string;
@@ -62,23 +82,6 @@ interface KeyRange {
   readonly lowerOp: '>=' | '>';
   readonly upper: Buffer;
   readonly upperOp: '<=' | '<';
-}
-
-/**
- * How a table's index columns encode sort keys (sort-key.ts), recorded with its index layout
- * in carrel_tables: tables created since the compact encoding existed use it; older tables
- * keep UTF-16, under their layout as it was recorded then (the bare JSON list of indexes), so
- * existing desk databases open unchanged and need no migration.
- */
-type SortKeyEncoding = 'utf16' | 'compact';
-const encoders: Record<SortKeyEncoding, SortKeyEncoder> = {
-  utf16: toSortKey,
-  compact: toCompactSortKey,
-};
-
-function layoutOf(indexes: readonly (readonly string[])[], encoding: SortKeyEncoding): string {
-  const list = JSON.stringify(indexes);
-  return encoding === 'utf16' ? list : JSON.stringify({ indexes, keys: encoding });
 }
 
 /** How long a read may hold the thread before it lets a write through, by default. */
@@ -112,12 +115,8 @@ export class SqliteStorageInstance<RxDocType> implements RxStorageInstance<
   Checkpoint
 > {
   readonly primaryPath: string;
-  private readonly indexColumns: IndexColumn[];
-  /** The table's sort key encoding, as recorded when it was created. */
-  private readonly sortKey: SortKeyEncoder;
-  private readonly columnByIndex = new Map<string, IndexColumn>();
-  private readonly changesColumn: IndexColumn;
-  private readonly isExact: (doc: Doc<RxDocType>) => boolean;
+  /** The row's index columns, in the table's sort key encoding as recorded at its creation. */
+  private readonly layout: RowLayout<RxDocType>;
   private readonly tableSql: string;
   private readonly attachmentsSql: string;
   private readonly pacing: { sliceMs: number; checkEveryRows: number };
@@ -125,6 +124,8 @@ export class SqliteStorageInstance<RxDocType> implements RxStorageInstance<
   private readonly commitWrites: Database.Transaction<
     SqliteStorageInstance<RxDocType>['writeRows']
   >;
+  /** The meta table layout for writing out this table's assumed meta rows, per link. */
+  private metaWriter: { link: AssumedLink; layout: RowLayout<MetaRow> } | undefined;
   private closed = false;
 
   constructor(
@@ -136,31 +137,18 @@ export class SqliteStorageInstance<RxDocType> implements RxStorageInstance<
     private readonly changes: Subject<ChangeBulk<RxDocType>>,
     private readonly onClose: () => void,
   ) {
-    this.primaryPath = getPrimaryFieldOfPrimaryKey(schema.primaryKey);
     this.pacing = {
       sliceMs: options.readSliceMs ?? DEFAULT_SLICE_MS,
       checkEveryRows: Math.max(1, options.readCheckEveryRows ?? DEFAULT_CHECK_EVERY_ROWS),
     };
     this.tableSql = quoteIdentifier(internals.table);
     this.attachmentsSql = quoteIdentifier(`${internals.table}__attachments`);
-    const indexes = (schema.indexes ?? []).map((index) =>
-      (Array.isArray(index) ? index : [index]).map(String),
-    );
-    const anySchema = schema as RxJsonSchema<Doc<unknown>>;
-    this.indexColumns = indexes.map((fields, i) => ({
-      column: `i${i}`,
-      fields,
-      indexString: getIndexableStringMonad(anySchema, fields),
-      boundsExact: boundsExactness(anySchema, fields),
-    }));
-    this.isExact = documentExactness(schema as RxJsonSchema<Doc<RxDocType>>, indexes);
-    for (const column of this.indexColumns) this.columnByIndex.set(column.fields.join(','), column);
-    const changesColumn = this.columnByIndex.get(['_meta.lwt', this.primaryPath].join(','));
-    if (!changesColumn) {
+    const indexes = indexesOf(schema as RxJsonSchema<Doc<unknown>>);
+    if (!indexes.some((fields) => fields[0] === '_meta.lwt' && fields.length === 2)) {
       throw new Error(`schema of ${collectionName} lacks RxDB's ['_meta.lwt', primaryKey] index`);
     }
-    this.changesColumn = changesColumn;
-    this.sortKey = encoders[this.createTables()];
+    this.layout = new RowLayout(schema, this.createTables(indexes));
+    this.primaryPath = this.layout.primaryPath;
     this.statements = this.prepareStatements();
     this.commitWrites = this.writer.transaction(this.writeRows.bind(this));
   }
@@ -170,51 +158,60 @@ export class SqliteStorageInstance<RxDocType> implements RxStorageInstance<
   }
 
   /** Creates the tables if they are missing; answers the table's sort key encoding. */
-  private createTables(): SortKeyEncoding {
-    const columns = this.indexColumns.map((c) => `${c.column} BLOB NOT NULL`).join(', ');
-    const indexes = this.indexColumns.map((c) => c.fields);
+  private createTables(indexes: readonly (readonly string[])[]): SortKeyEncoding {
+    const columns = indexes.map((_, i) => `i${i} BLOB NOT NULL`).join(', ');
+    const table = this.internals.table;
     const sql = [
       `CREATE TABLE IF NOT EXISTS ${this.tableSql} (id TEXT PRIMARY KEY NOT NULL, ` +
         `deleted INTEGER NOT NULL, lwt REAL NOT NULL, exact INTEGER NOT NULL, ` +
-        `data TEXT NOT NULL, ${columns})`,
-      ...this.indexColumns.map(
-        (c) =>
-          `CREATE INDEX IF NOT EXISTS ${quoteIdentifier(`${this.internals.table}__${c.column}`)} ` +
-          `ON ${this.tableSql} (${c.column})`,
+        `data TEXT NOT NULL, ${columns}, assumed INTEGER NOT NULL DEFAULT 0)`,
+      ...indexes.map(
+        (_, i) =>
+          `CREATE INDEX IF NOT EXISTS ${quoteIdentifier(`${table}__i${i}`)} ` +
+          `ON ${this.tableSql} (i${i})`,
       ),
       // cleanup() reads deleted documents by age; live documents stay out of this index.
-      `CREATE INDEX IF NOT EXISTS ${quoteIdentifier(`${this.internals.table}__purge`)} ` +
+      `CREATE INDEX IF NOT EXISTS ${quoteIdentifier(`${table}__purge`)} ` +
         `ON ${this.tableSql} (lwt) WHERE deleted = 1`,
-      `CREATE INDEX IF NOT EXISTS ${quoteIdentifier(`${this.internals.table}__inexact`)} ` +
+      `CREATE INDEX IF NOT EXISTS ${quoteIdentifier(`${table}__inexact`)} ` +
         `ON ${this.tableSql} (id) WHERE exact = 0`,
       `CREATE TABLE IF NOT EXISTS ${this.attachmentsSql} (doc_id TEXT NOT NULL, ` +
         `attachment_id TEXT NOT NULL, digest TEXT NOT NULL, type TEXT NOT NULL, ` +
         `data BLOB NOT NULL, PRIMARY KEY (doc_id, attachment_id)) WITHOUT ROWID`,
       `CREATE TABLE IF NOT EXISTS carrel_tables (name TEXT PRIMARY KEY NOT NULL, ` +
         `index_layout TEXT NOT NULL) WITHOUT ROWID`,
+      ASSUMED_LINKS_DDL,
     ];
     return this.writer
       .transaction((): SortKeyEncoding => {
         const existed =
           this.writer
             .prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?")
-            .get(this.internals.table) !== undefined;
+            .get(table) !== undefined;
         for (const statement of sql) this.writer.exec(statement);
+        // Tables from before assumed-meta.ts gain its column (no row is rewritten).
+        const hasAssumedColumn = (
+          this.writer.prepare(`PRAGMA table_info(${this.tableSql})`).all() as { name: string }[]
+        ).some((column) => column.name === 'assumed');
+        if (!hasAssumedColumn) {
+          this.writer.exec(
+            `ALTER TABLE ${this.tableSql} ADD COLUMN assumed INTEGER NOT NULL DEFAULT 0`,
+          );
+        }
         const known = this.writer
           .prepare('SELECT index_layout FROM carrel_tables WHERE name = ?')
           .pluck()
-          .get(this.internals.table) as string | undefined;
+          .get(table) as string | undefined;
         if (known === undefined) {
           // A table that existed without a record predates the compact encoding.
           const encoding: SortKeyEncoding = existed ? 'utf16' : 'compact';
           this.writer
             .prepare('INSERT INTO carrel_tables (name, index_layout) VALUES (?, ?)')
-            .run(this.internals.table, layoutOf(indexes, encoding));
+            .run(table, layoutOf(indexes, encoding));
           return encoding;
         }
-        for (const encoding of ['compact', 'utf16'] as const) {
-          if (known === layoutOf(indexes, encoding)) return encoding;
-        }
+        const encoding = encodingOf(known, indexes);
+        if (encoding) return encoding;
         // A schema's indexes changed without a version bump: the stored sort keys would be
         // wrong, so refuse rather than answer queries from a stale layout.
         throw new Error(
@@ -229,28 +226,19 @@ export class SqliteStorageInstance<RxDocType> implements RxStorageInstance<
   private prepareStatements() {
     const db = this.writer;
     const t = this.tableSql;
-    const indexNames = this.indexColumns.map((c) => c.column);
-    const placeholders = indexNames.map(() => '?').join(', ');
+    const changes = this.layout.changesColumn.column;
     return {
       byIds: db
-        .prepare(`SELECT data FROM ${t} WHERE id IN (SELECT value FROM json_each(?))`)
-        .pluck(),
-      byId: db.prepare(`SELECT data FROM ${t} WHERE id = ?`).pluck(),
+        .prepare(`SELECT id, assumed, data FROM ${t} WHERE id IN (SELECT value FROM json_each(?))`)
+        .raw(),
+      byId: db.prepare(`SELECT id, assumed, data FROM ${t} WHERE id = ?`).raw(),
       hasInexact: db.prepare(`SELECT EXISTS (SELECT 1 FROM ${t} WHERE exact = 0)`).pluck(),
-      insert: db.prepare(
-        `INSERT INTO ${t} (id, deleted, lwt, exact, data, ${indexNames.join(', ')}) ` +
-          `VALUES (?, ?, ?, ?, ?, ${placeholders})`,
-      ),
+      insert: db.prepare(this.layout.insertSql(t)),
 
       changesSince: db
-        .prepare(
-          `SELECT data FROM ${t} WHERE ${this.changesColumn.column} > ? ` +
-            `ORDER BY ${this.changesColumn.column} LIMIT ?`,
-        )
+        .prepare(`SELECT data FROM ${t} WHERE ${changes} > ? ORDER BY ${changes} LIMIT ?`)
         .pluck(),
-      changesFromStart: db
-        .prepare(`SELECT data FROM ${t} ORDER BY ${this.changesColumn.column} LIMIT ?`)
-        .pluck(),
+      changesFromStart: db.prepare(`SELECT data FROM ${t} ORDER BY ${changes} LIMIT ?`).pluck(),
       putAttachment: db.prepare(
         `INSERT OR REPLACE INTO ${this.attachmentsSql} (doc_id, attachment_id, digest, type, data) ` +
           `VALUES (?, ?, ?, ?, ?)`,
@@ -278,7 +266,7 @@ export class SqliteStorageInstance<RxDocType> implements RxStorageInstance<
     let statement = this.updates.get(key);
     if (!statement) {
       statement = this.writer.prepare(
-        `UPDATE ${this.tableSql} SET deleted = ?, lwt = ?, exact = ?, data = ?` +
+        `UPDATE ${this.tableSql} SET deleted = ?, lwt = ?, exact = ?, assumed = 0, data = ?` +
           names.map((n) => `, ${n} = ?`).join('') +
           ' WHERE id = ?',
       );
@@ -293,37 +281,95 @@ export class SqliteStorageInstance<RxDocType> implements RxStorageInstance<
     }
   }
 
-  private readDocs(ids: readonly string[]): Map<string, Doc<RxDocType>> {
-    const found = new Map<string, Doc<RxDocType>>();
-    if (ids.length === 1) {
-      const data = this.statements.byId.get(ids[0]) as string | undefined;
-      if (data !== undefined) found.set(ids[0] as string, JSON.parse(data) as Doc<RxDocType>);
-      return found;
+  /**
+   * Rows by id as stored, with the ids of document rows still carrying their replication meta
+   * row (`assumed`); for a meta table linked to a collection, also the meta rows its documents
+   * carry (`derived`). See assumed-meta.ts.
+   */
+  private readRows(ids: readonly string[]): StoredRows<RxDocType> {
+    const docs = new Map<string, Doc<RxDocType>>();
+    const assumed: string[] = [];
+    const rows = (
+      ids.length === 1
+        ? this.statements.byId.all(ids[0])
+        : this.statements.byIds.all(JSON.stringify(ids))
+    ) as [string, number, string][];
+    for (const [id, carries, data] of rows) {
+      docs.set(id, JSON.parse(data) as Doc<RxDocType>);
+      if (carries === 1) assumed.push(id);
     }
-    for (const data of this.statements.byIds.iterate(JSON.stringify(ids)) as Iterable<string>) {
-      const doc = JSON.parse(data) as Doc<RxDocType>;
-      found.set(this.idOf(doc), doc);
+    const derived = docs.size < ids.length ? this.readDerived(ids, docs) : undefined;
+    return { docs, assumed, derived };
+  }
+
+  /** The meta rows the linked collection's documents carry for `ids` missing from `docs`. */
+  private readDerived(
+    ids: readonly string[],
+    docs: Map<string, Doc<RxDocType>>,
+  ): Set<string> | undefined {
+    const file = this.internals.file;
+    const link = linkOfMeta(file, this.internals.table);
+    if (!link) return undefined;
+    const metaIds = new MetaIds(link.metaSchema);
+    const items: string[] = [];
+    for (const id of ids) {
+      const item = docs.has(id) ? undefined : metaIds.itemOf(id);
+      if (item !== undefined) items.push(item);
     }
-    return found;
+    if (items.length === 0) return undefined;
+    const rows = file
+      .statement(
+        this.writer,
+        `SELECT id, data FROM ${quoteIdentifier(link.forkTable)} ` +
+          'WHERE assumed = 1 AND id IN (SELECT value FROM json_each(?))',
+      )
+      .raw()
+      .all(JSON.stringify(items)) as [string, string][];
+    const derived = new Set<string>();
+    for (const [item, data] of rows) {
+      const row = derivedMetaRow(link, metaIds, item, data);
+      docs.set(row.id, row as unknown as Doc<RxDocType>);
+      derived.add(row.id);
+    }
+    return derived;
   }
 
   private idOf(doc: Doc<RxDocType>): string {
-    return (doc as Record<string, unknown>)[this.primaryPath] as string;
+    return this.layout.idOf(doc);
   }
 
-  private rowValues(doc: Doc<RxDocType>): Buffer[] {
-    return this.indexColumns.map((c) => this.sortKey(c.indexString(doc as Doc<unknown>)));
+  /**
+   * Writes out the meta rows that the documents `ids` of this table still carry (all of them
+   * when undefined), before those rows change or go; inside the caller's transaction.
+   */
+  private writeOutMetaRows(ids?: readonly string[]): void {
+    const file = this.internals.file;
+    const link = linkOfFork(file, this.internals.table);
+    if (!link) return;
+    const cached = this.metaWriter;
+    const writer =
+      cached?.link.metaTable === link.metaTable && cached.link.rev === link.rev
+        ? cached
+        : { link, layout: metaLayoutOf(file, link) };
+    this.metaWriter = writer;
+    writeOutAssumed(file, link, writer.layout, ids);
   }
 
-  /** The body of bulkWrite's transaction: conflict check, rows, attachments. */
+  /**
+   * The body of bulkWrite's transaction: conflict check, rows, attachments. `pulled`: a first
+   * sync's documents, inserted carrying their meta rows of that link (bulkInsertPulled).
+   */
   private writeRows(
     documentWrites: BulkWriteRow<RxDocType>[],
     context: string,
     attachmentBytes: Map<Blob, Buffer> | undefined,
+    pulled: AssumedLink | undefined,
   ) {
     const s = this.statements;
+    const file = this.internals.file;
+    if (pulled && !linkAssumed(file, pulled)) throw new LinkRefused();
     const ids = documentWrites.map((row) => this.idOf(row.document));
-    const inDb = this.readDocs(ids);
+    const { docs: inDb, assumed, derived } = this.readRows(ids);
     const result = categorizeBulkWriteRows<RxDocType>(
       this,
       this.primaryPath as never,
@@ -331,34 +377,37 @@ export class SqliteStorageInstance<RxDocType> implements RxStorageInstance<
       documentWrites,
       context,
     );
+    if (assumed.length > 0) {
+      const updated = new Set(result.bulkUpdateDocs.map((row) => this.idOf(row.document)));
+      const changing = assumed.filter((id) => updated.has(id));
+      if (changing.length > 0) this.writeOutMetaRows(changing);
+    }
     for (const row of result.bulkInsertDocs) {
-      const doc = row.document;
-      s.insert.run(
-        this.idOf(doc),
-        doc._deleted ? 1 : 0,
-        doc._meta.lwt,
-        this.isExact(doc) ? 1 : 0,
-        JSON.stringify(doc),
-        ...this.rowValues(doc),
-      );
+      s.insert.run(this.layout.insertValues(row.document, pulled ? 1 : 0));
     }
     for (const row of result.bulkUpdateDocs) {
       const doc = row.document;
       const id = this.idOf(doc);
+      if (derived?.has(id)) {
+        // A meta row so far carried by its document: written out now, as written.
+        s.insert.run(this.layout.insertValues(doc, 0));
+        this.releaseDerived(doc);
+        continue;
+      }
       // Only the index columns whose sort key changed are written: every other index of the
       // row is left alone, which keeps a status change from rewriting every B-tree.
       const before = inDb.get(id);
       const changed: IndexColumn[] = [];
-      for (const column of this.indexColumns) {
+      for (const column of this.layout.columns) {
         const key = column.indexString(doc);
         if (!before || column.indexString(before) !== key) changed.push(column);
       }
       this.updateStatement(changed).run(
         doc._deleted ? 1 : 0,
         doc._meta.lwt,
-        this.isExact(doc) ? 1 : 0,
+        this.layout.isExact(doc) ? 1 : 0,
         JSON.stringify(doc),
-        ...changed.map((column) => this.sortKey(column.indexString(doc as Doc<unknown>))),
+        ...changed.map((column) => this.layout.sortKey(column.indexString(doc as Doc<unknown>))),
         id,
       );
     }
@@ -375,13 +424,64 @@ export class SqliteStorageInstance<RxDocType> implements RxStorageInstance<
     return result;
   }
 
+  /** A meta row of this (meta) table now written out: its document no longer carries it. */
+  private releaseDerived(doc: Doc<RxDocType>): void {
+    const file = this.internals.file;
+    const link = linkOfMeta(file, this.internals.table);
+    if (!link) return;
+    file
+      .statement(
+        this.writer,
+        `UPDATE ${quoteIdentifier(link.forkTable)} SET assumed = 0 WHERE id = ?`,
+      )
+      .run((doc as unknown as MetaRow).itemId);
+  }
+
   /**
    * Atomic per call: the conflict check and every write happen in one IMMEDIATE transaction,
    * and the call resolves only after COMMIT has returned, i.e. after the WAL was synced.
    */
-  async bulkWrite(
+  bulkWrite(
     documentWrites: BulkWriteRow<RxDocType>[],
     context: string,
+  ): Promise<RxStorageBulkWriteResponse<RxDocType>> {
+    return this.write(documentWrites, context, undefined);
+  }
+
+  /**
+   * A first sync's page of documents (first-sync.ts), inserted as bulkWrite inserts them but
+   * each carrying the meta row that `meta`, this collection's replication meta instance in the
+   * same file, would otherwise get for it, with revision `rev` (assumed-meta.ts). Resolves
+   * undefined, with nothing written, when that cannot be: `meta` is not a table of this file,
+   * or this collection's documents carry meta rows of another replication.
+   */
+  async bulkInsertPulled(
+    documentWrites: BulkWriteRow<RxDocType>[],
+    context: string,
+    meta: object,
+    rev: string,
+  ): Promise<RxStorageBulkWriteResponse<RxDocType> | undefined> {
+    if (!(meta instanceof SqliteStorageInstance) || this.schema.attachments) return undefined;
+    const metaInstance = meta as SqliteStorageInstance<MetaRow>;
+    if (metaInstance.internals.file !== this.internals.file) return undefined;
+    const link: AssumedLink = {
+      forkTable: this.internals.table,
+      metaTable: metaInstance.internals.table,
+      metaSchema: metaInstance.schema,
+      rev,
+    };
+    try {
+      return await this.write(documentWrites, context, link);
+    } catch (error) {
+      if (error instanceof LinkRefused) return undefined;
+      throw error;
+    }
+  }
+
+  private async write(
+    documentWrites: BulkWriteRow<RxDocType>[],
+    context: string,
+    pulled: AssumedLink | undefined,
   ): Promise<RxStorageBulkWriteResponse<RxDocType>> {
     this.ensureOpen();
     const attachmentBytes = this.schema.attachments
@@ -389,7 +489,12 @@ export class SqliteStorageInstance<RxDocType> implements RxStorageInstance<
       : undefined;
     while (this.internals.file.groups.mustWait()) await this.internals.file.groups.ended();
     this.ensureOpen();
-    const categorized = this.commitWrites.immediate(documentWrites, context, attachmentBytes);
+    const categorized = this.commitWrites.immediate(
+      documentWrites,
+      context,
+      attachmentBytes,
+      pulled,
+    );
     if (!this.internals.file.groups.inGroup()) this.internals.file.committed();
 
     if (categorized.eventBulk.events.length > 0 && categorized.newestRow) {
@@ -402,6 +507,21 @@ export class SqliteStorageInstance<RxDocType> implements RxStorageInstance<
       );
     }
     return { error: categorized.errors };
+  }
+
+  /**
+   * Before a read of this whole (meta) table: the meta rows its linked collection's documents
+   * still carry are written out, so the read sees every row.
+   */
+  private async writeOutDerived(): Promise<void> {
+    const file = this.internals.file;
+    const link = linkOfMeta(file, this.internals.table);
+    if (!link || !hasAssumed(file, link.forkTable)) return;
+    while (file.groups.mustWait()) await file.groups.ended();
+    this.ensureOpen();
+    const layout = this.layout as unknown as RowLayout<MetaRow>;
+    this.writer.transaction(() => writeOutAssumed(file, link, layout)).immediate();
+    if (!file.groups.inGroup()) file.committed();
   }
 
   /**
@@ -425,7 +545,7 @@ export class SqliteStorageInstance<RxDocType> implements RxStorageInstance<
 
   findDocumentsById(ids: string[], withDeleted: boolean): Promise<Doc<RxDocType>[]> {
     return this.answer(() => {
-      const found = this.readDocs(ids);
+      const found = this.readRows(ids).docs;
       const result: Doc<RxDocType>[] = [];
       for (const id of ids) {
         const doc = found.get(id);
@@ -438,7 +558,9 @@ export class SqliteStorageInstance<RxDocType> implements RxStorageInstance<
   /** A key above every exact document's key on `index` (for judge-mode whole scans). */
   private aboveAll(index: IndexColumn): Buffer {
     const schema = this.schema as RxJsonSchema<Doc<unknown>>;
-    return this.sortKey('\uffff'.repeat(getIndexStringLength(schema, [...index.fields]) + 1));
+    return this.layout.sortKey(
+      '\uffff'.repeat(getIndexStringLength(schema, [...index.fields]) + 1),
+    );
   }
 
   /**
@@ -448,7 +570,7 @@ export class SqliteStorageInstance<RxDocType> implements RxStorageInstance<
    */
   private planRead(preparedQuery: PreparedQuery<RxDocType>): { range: KeyRange; judge: boolean } {
     const plan = preparedQuery.queryPlan;
-    const index = this.columnByIndex.get(plan.index.join(','));
+    const index = this.layout.columnByIndex.get(plan.index.join(','));
     if (!index) throw new Error(`no index ${plan.index.join(',')} on ${this.collectionName}`);
     const exactBounds = index.boundsExact(plan.startKeys) && index.boundsExact(plan.endKeys);
     const judge = !exactBounds || this.statements.hasInexact.get() === 1;
@@ -468,9 +590,13 @@ export class SqliteStorageInstance<RxDocType> implements RxStorageInstance<
     return {
       range: {
         column: index.column,
-        lower: this.sortKey(getStartIndexStringFromLowerBound(schema, plan.index, plan.startKeys)),
+        lower: this.layout.sortKey(
+          getStartIndexStringFromLowerBound(schema, plan.index, plan.startKeys),
+        ),
         lowerOp: plan.inclusiveStart ? '>=' : '>',
-        upper: this.sortKey(getStartIndexStringFromUpperBound(schema, plan.index, plan.endKeys)),
+        upper: this.layout.sortKey(
+          getStartIndexStringFromUpperBound(schema, plan.index, plan.endKeys),
+        ),
         upperOp: plan.inclusiveEnd ? '<=' : '<',
       },
       judge,
@@ -549,6 +675,7 @@ export class SqliteStorageInstance<RxDocType> implements RxStorageInstance<
 
   async query(preparedQuery: PreparedQuery<RxDocType>): Promise<RxStorageQueryResult<RxDocType>> {
     this.ensureOpen();
+    await this.writeOutDerived();
     const { queryPlan: plan, query } = preparedQuery;
     const skip = query.skip ?? 0;
     const limit = typeof query.limit === 'number' ? query.limit : Infinity;
@@ -578,6 +705,7 @@ export class SqliteStorageInstance<RxDocType> implements RxStorageInstance<
 
   async count(preparedQuery: PreparedQuery<RxDocType>): Promise<RxStorageCountResult> {
     this.ensureOpen();
+    await this.writeOutDerived();
     const { range, judge } = this.planRead(preparedQuery);
     if (preparedQuery.queryPlan.selectorSatisfiedByIndex && !judge) {
       return { count: await this.countRange(range), mode: 'fast' };
@@ -642,10 +770,12 @@ export class SqliteStorageInstance<RxDocType> implements RxStorageInstance<
     }
   }
 
-  getChangedDocumentsSince(
+  async getChangedDocumentsSince(
     limit: number,
     checkpoint?: Checkpoint,
   ): Promise<{ documents: Doc<RxDocType>[]; checkpoint: Checkpoint }> {
+    this.ensureOpen();
+    await this.writeOutDerived();
     return this.answer(() => this.changesSince(limit, checkpoint));
   }
 
@@ -656,8 +786,8 @@ export class SqliteStorageInstance<RxDocType> implements RxStorageInstance<
     const rows = (
       checkpoint
         ? this.statements.changesSince.all(
-            this.sortKey(
-              this.changesColumn.indexString({
+            this.layout.sortKey(
+              this.layout.changesColumn.indexString({
                 _meta: { lwt: checkpoint.lwt },
                 [this.primaryPath]: checkpoint.id,
               } as unknown as Doc<unknown>),
@@ -695,6 +825,8 @@ export class SqliteStorageInstance<RxDocType> implements RxStorageInstance<
       const ids = s.purgeBatch.all(olderThan, PURGE_BATCH) as string[];
       this.writer
         .transaction(() => {
+          // A purged document's meta row stays, as RxDB's replication left it.
+          if (ids.length > 0) this.writeOutMetaRows(ids);
           for (const id of ids) {
             s.purgeDoc.run(id);
             s.purgeAttachments.run(id);
@@ -733,6 +865,15 @@ export class SqliteStorageInstance<RxDocType> implements RxStorageInstance<
     while (this.internals.file.groups.mustWait()) await this.internals.file.groups.ended();
     this.writer
       .transaction(() => {
+        // A meta table's rows carried by its collection's documents go with it; a collection
+        // table's link goes with the table (assumed-meta.ts).
+        const link = linkOfMeta(this.internals.file, this.internals.table);
+        if (link) {
+          this.writer.exec(
+            `UPDATE ${quoteIdentifier(link.forkTable)} SET assumed = 0 WHERE assumed = 1`,
+          );
+        }
+        unlink(this.internals.file, this.internals.table);
         this.writer.exec(`DROP TABLE IF EXISTS ${this.tableSql}`);
         this.writer.exec(`DROP TABLE IF EXISTS ${this.attachmentsSql}`);
         this.writer.prepare('DELETE FROM carrel_tables WHERE name = ?').run(this.internals.table);
