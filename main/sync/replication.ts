@@ -482,11 +482,12 @@ export function startDeskSync(ctx: DeskContext, options: DeskSyncOptions): DeskS
 
   /**
    * The first sync of a collection that holds nothing yet: pulls every page and has the store
-   * write each one (documents, RxDB's meta rows, both checkpoints) in one transaction (see
-   * main/store/first-sync.ts), fetching the next page while one is written. Answers RxDB
-   * with no documents once the last page is durable, so RxDB ends its pull there and carries
-   * on from the stored checkpoint; or with the first page the store would not write (the
-   * collection changed meanwhile), which RxDB then writes its own way and continues after.
+   * write each one (the documents, each carrying RxDB's meta row, and both checkpoints) in one
+   * transaction (see main/store/first-sync.ts), fetching the next page while one is written.
+   * Answers RxDB with no documents once the last page is durable, so RxDB ends its pull there
+   * and carries on from the stored checkpoint; or with the first page the store would not
+   * write (the collection changed meanwhile), which RxDB then writes its own way and
+   * continues after.
    * Undefined when the collection is not empty: RxDB pulls as usual.
    */
   async function pullFirstSync<Doc>(
