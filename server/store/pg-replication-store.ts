@@ -77,8 +77,24 @@ const CHANNEL = 'carrel_commits';
 
 // The statements run for every push and pull are named: PostgreSQL parses and plans a named
 // statement once per connection, and planning a pull costs more than running it (0.2 ms
-// against 0.05 ms for a desk's usual page of a few documents). Their generic plans are the
-// custom ones (index order throughout; checked with EXPLAIN ANALYZE EXECUTE).
+// against 0.05 ms for a desk's usual page of a few documents).
+//
+// A connection keeps its plans for its life, so they must stay right as the tables grow. Every
+// statement here reads by key or by an index range, whose right plan is the same for any
+// parameters and any table size; but a plan made while the tables held a handful of rows (a
+// new consortium, every bench run) reads the whole table, or every document of the collection
+// through an index that begins with it, for each key, and kept doing so at thousands of rows
+// (bench:sync: a pull went from 0.05 to 1.3 ms over 20 s, and PostgreSQL took over a core
+// instead of 40 % of one). So each connection plans each statement once, for any parameters
+// (a generic plan), with whole-table and bitmap scans only as a last resort (PLAN_SETTINGS);
+// and each document is looked up by its full key in a LATERAL subquery, which OFFSET 0 keeps
+// from being turned into a join that reads the collection once for all the keys. The test
+// (test/server/pg-plans.test.ts) checks every named statement on an empty database and on a
+// nearly empty one.
+
+/** Session settings of every connection of the store (see above). */
+export const PLAN_SETTINGS =
+  'SET plan_cache_mode = force_generic_plan; SET enable_seqscan = off; SET enable_bitmapscan = off';
 
 /** One page as on SQLite: two index range reads, merged; see PULL_SQL there. */
 const PULL = {
@@ -98,14 +114,22 @@ const PULL = {
     ORDER BY seq
     LIMIT $4
   ) AS v
-  JOIN documents AS d ON d.collection = $2 AND d.id = v.id
+  CROSS JOIN LATERAL (
+    SELECT id, deleted, data FROM documents WHERE collection = $2 AND id = v.id OFFSET 0
+  ) AS d
   ORDER BY v.seq
 `,
 };
 
 const GET = {
   name: 'carrel_get',
-  text: 'SELECT id, deleted, data, parent FROM documents WHERE collection = $1 AND id = ANY($2)',
+  text: `
+    SELECT d.id, d.deleted, d.data, d.parent
+    FROM unnest($2::text[]) AS w (id)
+    CROSS JOIN LATERAL (
+      SELECT id, deleted, data, parent FROM documents WHERE collection = $1 AND id = w.id OFFSET 0
+    ) AS d
+  `,
 };
 
 /** Takes advisory locks on (collection, id) keys in key order (a stable global order). */
@@ -126,12 +150,14 @@ const LOAD = {
   name: 'carrel_load',
   text: `
     SELECT d.id, d.deleted, d.data, d.parent,
-      coalesce(json_agg(json_build_array(v.library, v.seq, v.leaving))
-        FILTER (WHERE v.library IS NOT NULL), '[]') AS visibility
-    FROM documents AS d
-    LEFT JOIN visibility AS v ON v.collection = d.collection AND v.id = d.id
-    WHERE d.collection = $1 AND d.id = ANY($2)
-    GROUP BY d.collection, d.id
+      coalesce((
+        SELECT json_agg(json_build_array(v.library, v.seq, v.leaving)) FROM visibility AS v
+        WHERE v.collection = $1 AND v.id = d.id
+      ), '[]') AS visibility
+    FROM unnest($2::text[]) AS w (id)
+    CROSS JOIN LATERAL (
+      SELECT id, deleted, data, parent FROM documents WHERE collection = $1 AND id = w.id OFFSET 0
+    ) AS d
   `,
 };
 
@@ -164,10 +190,18 @@ const WRITE = {
       FROM counter, unnest($8::text[], $9::text[], $10::text[], $11::bigint[],
         $12::boolean[], $13::boolean[]) AS r (collection, id, library, seq, fresh, leaving)
     ), dropped AS (
-      DELETE FROM visibility AS v USING unnest($2::text[], $3::text[]) AS w (collection, id)
-      WHERE v.collection = w.collection AND v.id = w.id AND NOT EXISTS (
-        SELECT 1 FROM rows AS r
-        WHERE r.collection = v.collection AND r.id = v.id AND r.library = v.library)
+      -- Found by key, deleted by row address: see the plans above.
+      DELETE FROM visibility WHERE ctid = ANY (ARRAY(
+        SELECT v.ctid
+        FROM unnest($2::text[], $3::text[]) AS w (collection, id)
+        CROSS JOIN LATERAL (
+          SELECT ctid, library FROM visibility
+          WHERE collection = w.collection AND id = w.id OFFSET 0
+        ) AS v
+        WHERE NOT EXISTS (
+          SELECT 1 FROM rows AS r
+          WHERE r.collection = w.collection AND r.id = w.id AND r.library = v.library)
+      ))
     ), kept AS (
       INSERT INTO visibility (collection, id, library, seq, leaving) SELECT * FROM rows
       ON CONFLICT (collection, id, library) DO UPDATE
@@ -208,6 +242,39 @@ const REVOKE = {
   text: `DELETE FROM scope_grants
     WHERE collection = $1 AND id = ANY($2) AND lender_collection = $3 AND lender_id = $4`,
 };
+/**
+ * A parent's children (scopeFrom), in key order. Sorted apart from the read: in one query the
+ * planner may read the whole collection in key order instead, which skips the sort.
+ */
+const CHILDREN = {
+  name: 'carrel_children',
+  text: `
+    SELECT id FROM (
+      SELECT id FROM documents WHERE collection = $1 AND parent = $2 OFFSET 0
+    ) AS children
+    ORDER BY id
+  `,
+};
+const LATEST = {
+  name: 'carrel_latest',
+  text: 'SELECT max(seq) AS seq FROM documents WHERE collection = $1',
+};
+
+/** Every named statement, for the plan test (the others run rarely: opening, a new history). */
+export const NAMED_STATEMENTS: readonly { readonly name: string; readonly text: string }[] = [
+  PULL,
+  GET,
+  LOCK.shared,
+  LOCK.exclusive,
+  LOAD,
+  WRITE,
+  LENDERS,
+  BORROWERS,
+  GRANT,
+  REVOKE,
+  CHILDREN,
+  LATEST,
+];
 
 /** PostgreSQL text cannot hold U+0000: such a value is refused like a lone surrogate. */
 function isPgKey(value: unknown): value is string {
@@ -284,6 +351,11 @@ export async function openPgReplicationStore(
   // would end the process.
   writes.on('error', () => undefined);
   reads.on('error', () => undefined);
+  // Sent before anything else on the connection (PostgreSQL runs its statements in order); a
+  // connection that fails here fails its first real statement too.
+  for (const pool of [writes, reads]) {
+    pool.on('connect', (client) => void client.query(PLAN_SETTINGS).catch(() => undefined));
+  }
   try {
     await prepareDatabase(reads);
     const store = new PostgresReplicationStore(writes, reads, url);
@@ -553,10 +625,10 @@ class PostgresReplicationStore implements PgReplicationStore {
 
   async latest(collection: string): Promise<Checkpoint> {
     this.use(collection);
-    const { rows } = await this.reads.query<{ seq: number | null }>(
-      'SELECT max(seq) AS seq FROM documents WHERE collection = $1',
-      [collection],
-    );
+    const { rows } = await this.reads.query<{ seq: number | null }>({
+      ...LATEST,
+      values: [collection],
+    });
     return { seq: rows[0]?.seq ?? 0 };
   }
 
@@ -931,10 +1003,10 @@ class Push {
 
   /** A parent's children, locked and read (none can arrive: that needs the parent's lock). */
   private async children(collection: string, parent: string): Promise<DocumentRow[]> {
-    const found = await this.client.query<{ id: string }>(
-      'SELECT id FROM documents WHERE collection = $1 AND parent = $2 ORDER BY id',
-      [collection, parent],
-    );
+    const found = await this.client.query<{ id: string }>({
+      ...CHILDREN,
+      values: [collection, parent],
+    });
     const ids = found.rows.map((row) => row.id);
     await this.lock(collection, ids, 'exclusive');
     await this.load(collection, ids);
