@@ -12,8 +12,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   createRevision,
-  fillWithDefaultSettings,
-  getRxReplicationMetaInstanceSchema,
   normalizeMangoQuery,
   prepareQuery,
   randomToken,
@@ -22,37 +20,24 @@ import {
   type RxJsonSchema,
   type RxStorage,
   type RxStorageInstance,
-  type RxStorageReplicationMeta,
 } from 'rxdb';
 import { getRxStorageMemory } from 'rxdb/plugins/storage-memory';
 import { afterAll, describe, expect, it } from 'vitest';
+import {
+  FIRST_SYNC_LWT as LWT,
+  type Item,
+  type ItemDoc,
+  META_REV as REV,
+  type Meta,
+  type MetaDoc,
+  forkRowOf,
+  itemSchema,
+  metaRowOf,
+  metaSchema,
+} from './assumed-meta-fixtures.js';
 import { getRxStorageSqlite } from './index.js';
 import type { SqliteStorageInstance } from './sqlite-instance.js';
 
-interface Item {
-  barcode: string;
-  owner: string;
-  status: string;
-}
-type ItemDoc = RxDocumentData<Item>;
-type Meta = RxStorageReplicationMeta<Item, unknown>;
-type MetaDoc = RxDocumentData<Meta>;
-
-const itemSchema = fillWithDefaultSettings({
-  version: 0,
-  primaryKey: 'barcode',
-  type: 'object',
-  properties: {
-    barcode: { type: 'string', maxLength: 14 },
-    owner: { type: 'string', maxLength: 8 },
-    status: { type: 'string', maxLength: 20 },
-  },
-  required: ['barcode', 'owner', 'status'],
-  indexes: ['owner', 'status'],
-} as RxJsonSchema<ItemDoc>);
-const metaSchema = getRxReplicationMetaInstanceSchema(itemSchema, false);
-const REV = createRevision('replication-checkpoint-key');
-const LWT = 1_700_000_000_000.01;
 const BARCODES = Array.from({ length: 8 }, (_, n) => `3100000000000${n}`);
 const STATUSES = ['available', 'checked_out', 'lost', 'in_transit'];
 
@@ -98,22 +83,7 @@ function pulledRows(deleted: readonly boolean[]) {
     status: STATUSES[n % STATUSES.length] as string,
     _deleted: deleted[n] ?? false,
   }));
-  const items: BulkWriteRow<Item>[] = docs.map((doc) => ({
-    document: { ...doc, _meta: { lwt: LWT }, _rev: '1-desk', _attachments: {} },
-  }));
-  const meta: BulkWriteRow<Meta>[] = docs.map((doc) => ({
-    document: {
-      id: `${doc.barcode}|0`,
-      isCheckpoint: '0' as const,
-      itemId: doc.barcode,
-      docData: doc,
-      _attachments: {},
-      _deleted: false,
-      _rev: REV,
-      _meta: { lwt: LWT },
-    },
-  }));
-  return { items, meta };
+  return { items: docs.map(forkRowOf), meta: docs.map((doc) => ({ document: metaRowOf(doc) })) };
 }
 
 type Op =

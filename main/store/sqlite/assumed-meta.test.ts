@@ -7,47 +7,32 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   createRevision,
-  fillWithDefaultSettings,
-  getRxReplicationMetaInstanceSchema,
   normalizeMangoQuery,
   prepareQuery,
   randomToken,
   type RxDocumentData,
   type RxJsonSchema,
-  type RxStorageReplicationMeta,
 } from 'rxdb';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import {
+  type Item,
+  type Meta,
+  type MetaDoc,
+  type PulledItem,
+  FIRST_SYNC_LWT as LWT,
+  META_REV as REV,
+  forkRowOf,
+  itemSchema,
+  metaRowOf as expectedMeta,
+  metaSchema,
+} from './assumed-meta-fixtures.js';
 import { databaseFilePath, getRxStorageSqlite, type RxStorageSqlite } from './index.js';
 import type { SqliteStorageInstance } from './sqlite-instance.js';
-
-interface Item {
-  barcode: string;
-  owner: string;
-  status: string;
-}
-type ItemDoc = RxDocumentData<Item>;
-type MetaDoc = RxDocumentData<RxStorageReplicationMeta<Item, unknown>>;
-
-const itemSchema = fillWithDefaultSettings({
-  version: 0,
-  primaryKey: 'barcode',
-  type: 'object',
-  properties: {
-    barcode: { type: 'string', maxLength: 14 },
-    owner: { type: 'string', maxLength: 8 },
-    status: { type: 'string', maxLength: 20 },
-  },
-  required: ['barcode', 'owner', 'status'],
-  indexes: ['owner'],
-} as RxJsonSchema<ItemDoc>);
-const metaSchema = getRxReplicationMetaInstanceSchema(itemSchema, false);
-const REV = createRevision('replication-checkpoint-key');
-const LWT = 1_700_000_000_000.01;
 
 let dir: string;
 let storage: RxStorageSqlite;
 let items: SqliteStorageInstance<Item>;
-let meta: SqliteStorageInstance<RxStorageReplicationMeta<Item, unknown>>;
+let meta: SqliteStorageInstance<Meta>;
 
 async function open(collectionName: string, schema: RxJsonSchema<RxDocumentData<never>>) {
   return (await storage.createStorageInstance({
@@ -77,7 +62,7 @@ afterEach(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const pulled = (n: number, status = 'available', deleted = false) => ({
+const pulled = (n: number, status = 'available', deleted = false): PulledItem => ({
   barcode: `3100000000000${n}`,
   owner: 'L00',
   status,
@@ -85,25 +70,7 @@ const pulled = (n: number, status = 'available', deleted = false) => ({
 });
 
 /** The pulled documents as first-sync.ts writes them. */
-function firstSyncRows(docs: ReturnType<typeof pulled>[]) {
-  return docs.map((doc) => ({
-    document: { ...doc, _meta: { lwt: LWT }, _rev: '1-desk', _attachments: {} },
-  }));
-}
-
-/** The meta row RxDB's downstream would have written for a pulled document. */
-function expectedMeta(doc: ReturnType<typeof pulled>): MetaDoc {
-  return {
-    id: `${doc.barcode}|0`,
-    isCheckpoint: '0',
-    itemId: doc.barcode,
-    docData: doc,
-    _attachments: {},
-    _deleted: false,
-    _rev: REV,
-    _meta: { lwt: LWT },
-  };
-}
+const firstSyncRows = (docs: PulledItem[]) => docs.map(forkRowOf);
 
 /** What the file holds, on a connection of its own: written meta rows and carrying items. */
 function inFile(): { written: string[]; carried: string[] } {
@@ -129,7 +96,7 @@ function inFile(): { written: string[]; carried: string[] } {
   }
 }
 
-async function pullThree(): Promise<ReturnType<typeof pulled>[]> {
+async function pullThree(): Promise<PulledItem[]> {
   const docs = [pulled(1), pulled(2), pulled(3, 'withdrawn', true)];
   const result = await items.bulkInsertPulled(firstSyncRows(docs), 'first-sync', meta, REV);
   expect(result?.error).toEqual([]);
