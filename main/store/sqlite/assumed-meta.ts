@@ -29,7 +29,7 @@ import {
   type RxStorageReplicationMeta,
 } from 'rxdb';
 import type { SharedFile } from './file-pool.js';
-import { RowLayout, encodingOf, indexesOf } from './row-layout.js';
+import { RowLayout, encodingOf, indexesOf, quoteIdentifier as quote } from './row-layout.js';
 
 export type MetaRow = RxDocumentData<RxStorageReplicationMeta<unknown, unknown>>;
 
@@ -52,17 +52,17 @@ interface LinkRow {
   rev: string;
 }
 
-const quote = (name: string) => `"${name.replaceAll('"', '""')}"`;
+/** Meta schemas as parsed, by their JSON: links are read on every write-out. */
+const parsedSchemas = new Map<string, RxJsonSchema<MetaRow>>();
 
 function toLink(row: LinkRow | undefined): AssumedLink | undefined {
-  return row
-    ? {
-        forkTable: row.fork_table,
-        metaTable: row.meta_table,
-        metaSchema: JSON.parse(row.meta_schema) as RxJsonSchema<MetaRow>,
-        rev: row.rev,
-      }
-    : undefined;
+  if (!row) return undefined;
+  let metaSchema = parsedSchemas.get(row.meta_schema);
+  if (!metaSchema) {
+    metaSchema = JSON.parse(row.meta_schema) as RxJsonSchema<MetaRow>;
+    parsedSchemas.set(row.meta_schema, metaSchema);
+  }
+  return { forkTable: row.fork_table, metaTable: row.meta_table, metaSchema, rev: row.rev };
 }
 
 export function linkOfFork(file: SharedFile, forkTable: string): AssumedLink | undefined {

@@ -9,6 +9,10 @@ import { toCompactSortKey, toSortKey, type SortKeyEncoder } from './sort-key.js'
 
 type Doc<T> = RxDocumentData<T>;
 
+export function quoteIdentifier(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`;
+}
+
 export interface IndexColumn {
   /** SQL column name: i0, i1, ... */
   readonly column: string;

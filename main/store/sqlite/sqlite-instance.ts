@@ -44,6 +44,7 @@ import {
   encodingOf,
   indexesOf,
   layoutOf,
+  quoteIdentifier,
 } from './row-layout.js';
 
 export interface SqliteStorageInternals {
@@ -89,10 +90,6 @@ const DEFAULT_SLICE_MS = 4;
 const DEFAULT_CHECK_EVERY_ROWS = 64;
 /** Deleted documents purged per transaction by cleanup(). */
 const PURGE_BATCH = 500;
-
-export function quoteIdentifier(name: string): string {
-  return `"${name.replaceAll('"', '""')}"`;
-}
 
 function yieldToEventLoop(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
