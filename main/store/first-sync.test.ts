@@ -10,6 +10,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { Item } from '../../shared/index.js';
 import { startDesk, type Desk } from '../app.js';
 import {
   startScriptedWireServer,
@@ -56,13 +57,13 @@ async function until(probe: () => boolean | Promise<boolean>, what: string): Pro
   }
 }
 
-/** An enrolled desk syncing with a scripted server holding the items; `hook` sees requests. */
-async function firstSync(
-  hook: (request: ScriptedRequest, d: Desk) => Promise<void> | void,
+/** A scripted server holding the library and its items; `hook` sees the sync requests. */
+async function startServer(
+  hook: (request: ScriptedRequest) => Promise<void> | void,
   order: 'ascending' | 'descending' = 'ascending',
-) {
+): Promise<ScriptedWireServer> {
   dir = mkdtempSync(join(tmpdir(), 'carrel-first-sync-'));
-  server = await startScriptedWireServer({
+  const started = await startScriptedWireServer({
     token: TOKEN,
     hook: async (request) => {
       if (request.path === '/enrol') {
@@ -71,27 +72,55 @@ async function firstSync(
           body: { deskId: '01JDESKSYNC000000000000002', token: TOKEN, library: 'MAIN' },
         };
       }
-      if (desk) await hook(request, desk);
+      await hook(request);
       return undefined;
     },
   });
-  server.put('libraries', [library]);
+  started.put('libraries', [library]);
   const items = Array.from({ length: ITEMS }, (_, i) => item(i + 1));
-  server.put('items', order === 'ascending' ? items : items.reverse());
+  started.put('items', order === 'ascending' ? items : items.reverse());
+  server = started;
+  return started;
+}
+
+async function onlineWithNothingPending(d: Desk, what = 'online with nothing pending') {
+  await until(() => {
+    const status = d.sync.status();
+    return status.state === 'online' && status.pending === 0;
+  }, what);
+}
+
+/** Changes item `n` at the desk and waits for the change on the server. */
+async function changeAtDesk(d: Desk, n: number, status: Item['status']): Promise<void> {
+  const barcode = item(n).barcode;
+  const stored = await d.store.data.get('items', barcode);
+  if (!stored) throw new Error(`item ${n} was not pulled`);
+  await d.store.data.update('items', stored, { status });
+  await until(
+    () =>
+      server?.documents('items').find((doc) => doc['barcode'] === barcode)?.['status'] === status,
+    'the local change on the server',
+  );
+}
+
+/** An enrolled desk syncing with a scripted server holding the items; `hook` sees requests. */
+async function firstSync(
+  hook: (request: ScriptedRequest, d: Desk) => Promise<void> | void,
+  order: 'ascending' | 'descending' = 'ascending',
+) {
+  const started = await startServer(async (request) => {
+    if (desk) await hook(request, desk);
+  }, order);
   logged = [];
   desk = await startDesk({ dataDir: dir, sync: { ...fast, log: (line) => logged.push(line) } });
   const enrolled = await desk.api.sync.enrol({
-    serverUrl: server.url,
+    serverUrl: started.url,
     code: 'GOOD-CODE',
     deskName: 'Front desk',
   });
   expect(enrolled.ok).toBe(true);
-  const d = desk;
-  await until(() => {
-    const status = d.sync.status();
-    return status.state === 'online' && status.pending === 0;
-  }, 'online with nothing pending');
-  return d;
+  await onlineWithNothingPending(desk);
+  return desk;
 }
 
 /** Items whose row carries their meta row (sqlite/assumed-meta.ts). */
@@ -173,15 +202,7 @@ describe('first sync', () => {
 
     // The meta rows are what a push is based on: a local change goes through at once (the
     // scripted server takes a row only if its assumed master state is the server's).
-    const barcode = item(7).barcode;
-    const stored = await d.store.data.get('items', barcode);
-    if (!stored) throw new Error('item 7 was not pulled');
-    await d.store.data.update('items', stored, { status: 'lost' });
-    await until(
-      () =>
-        server?.documents('items').find((doc) => doc['barcode'] === barcode)?.['status'] === 'lost',
-      'the local change on the server',
-    );
+    await changeAtDesk(d, 7, 'lost');
     // The changed item's meta row was written out; the others are still carried.
     expect(carriedItems()).toBe(ITEMS - 1);
     // And what the server changes later arrives as an update.
@@ -201,30 +222,12 @@ describe('first sync', () => {
     let pulls = 0;
     let release: () => void = () => undefined;
     const held = new Promise<void>((resolve) => (release = resolve));
-    dir = mkdtempSync(join(tmpdir(), 'carrel-first-sync-'));
-    server = await startScriptedWireServer({
-      token: TOKEN,
-      hook: async (request) => {
-        if (request.path === '/enrol') {
-          return {
-            status: 200,
-            body: { deskId: '01JDESKSYNC000000000000002', token: TOKEN, library: 'MAIN' },
-          };
-        }
-        if (request.path === '/sync/items/pull' && ++pulls === 3) await held;
-        return undefined;
-      },
+    const started = await startServer(async (request) => {
+      if (request.path === '/sync/items/pull' && ++pulls === 3) await held;
     });
-    server.put('libraries', [library]);
-    server.put(
-      'items',
-      Array.from({ length: ITEMS }, (_, i) => item(i + 1)),
-    );
     desk = await startDesk({ dataDir: dir, sync: { ...fast, log: () => undefined } });
-    expect(
-      (await desk.api.sync.enrol({ serverUrl: server.url, code: 'GOOD-CODE', deskName: 'Desk' }))
-        .ok,
-    ).toBe(true);
+    const enrol = { serverUrl: started.url, code: 'GOOD-CODE', deskName: 'Desk' };
+    expect((await desk.api.sync.enrol(enrol)).ok).toBe(true);
     await until(() => pulls >= 3 && committed().items > 0, 'a page written, the third asked');
     await desk.close();
     desk = undefined;
@@ -234,25 +237,12 @@ describe('first sync', () => {
     expect(before).toBeLessThan(ITEMS);
 
     desk = await startDesk({ dataDir: dir, sync: { ...fast, log: () => undefined } });
-    const d = desk;
-    await until(() => {
-      const status = d.sync.status();
-      return status.state === 'online' && status.pending === 0;
-    }, 'online with nothing pending after the restart');
+    await onlineWithNothingPending(desk, 'online with nothing pending after the restart');
     expect(committed()).toEqual({ items: ITEMS, metaRows: ITEMS, downSeq: ITEMS + 1 });
     expect(carriedItems()).toBe(before);
 
     // An item whose meta row its row carried: the change goes through at once.
-    const barcode = item(1).barcode;
-    const stored = await d.store.data.get('items', barcode);
-    if (!stored) throw new Error('item 1 was not pulled');
-    await d.store.data.update('items', stored, { status: 'missing' });
-    await until(
-      () =>
-        server?.documents('items').find((doc) => doc['barcode'] === barcode)?.['status'] ===
-        'missing',
-      'the local change on the server',
-    );
+    await changeAtDesk(desk, 1, 'missing');
     expect(carriedItems()).toBe(before - 1);
   });
 
