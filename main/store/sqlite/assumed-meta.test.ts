@@ -234,6 +234,30 @@ describe('meta rows carried by first-synced documents', () => {
     }
   });
 
+  it('are never shared by two collection tables', async () => {
+    // Another collection table, linked to another meta table and carrying nothing any more.
+    const copy = (await open('items-copy', itemSchema)) as unknown as typeof items;
+    const other = (await open('rx-replication-meta-y', metaSchema)) as unknown as typeof meta;
+    try {
+      const rows = firstSyncRows([pulled(5)]);
+      expect((await copy.bulkInsertPulled(rows, 'first-sync', other, REV))?.error).toEqual([]);
+      const [stored] = await copy.findDocumentsById([pulled(5).barcode], true);
+      const changed = { ...stored!, status: 'lost', _rev: '2-desk', _meta: { lwt: LWT + 1 } };
+      await copy.bulkWrite([{ previous: stored!, document: changed }], 'scan');
+
+      const docs = await pullThree();
+      // It cannot take over the meta table whose rows this collection's documents carry.
+      expect(
+        await copy.bulkInsertPulled(firstSyncRows([pulled(6)]), 'first-sync', meta, REV),
+      ).toBeUndefined();
+      expect(await copy.findDocumentsById([pulled(6).barcode], true)).toEqual([]);
+      expect(await meta.findDocumentsById(metaIds(docs), true)).toEqual(docs.map(expectedMeta));
+    } finally {
+      await copy.close();
+      await other.close();
+    }
+  });
+
   it('go with a removed collection table', async () => {
     const docs = await pullThree();
     await items.remove();

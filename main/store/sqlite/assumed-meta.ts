@@ -91,16 +91,16 @@ export function hasAssumed(file: SharedFile, forkTable: string): boolean {
 }
 
 /**
- * Links `forkTable` to `link.metaTable`, inside the caller's transaction. False if the table is
- * linked to another meta table (or revision) and still has documents carrying meta rows for
- * it; a link without such documents is replaced.
+ * Links `link.forkTable` to `link.metaTable`, inside the caller's transaction. False if either
+ * is linked otherwise (another meta table, another collection table, another revision) and
+ * that link's documents still carry meta rows; a link without such documents is replaced.
  */
 export function linkAssumed(file: SharedFile, link: AssumedLink): boolean {
-  const current = linkOfFork(file, link.forkTable) ?? linkOfMeta(file, link.metaTable);
-  if (current?.forkTable === link.forkTable && current.metaTable === link.metaTable) {
-    if (current.rev === link.rev) return true;
+  const byFork = linkOfFork(file, link.forkTable);
+  if (byFork?.metaTable === link.metaTable && byFork.rev === link.rev) return true;
+  for (const current of [byFork, linkOfMeta(file, link.metaTable)]) {
+    if (current && hasAssumed(file, current.forkTable)) return false;
   }
-  if (current && hasAssumed(file, current.forkTable)) return false;
   const db = file.sqlite.writer;
   file
     .statement(db, 'DELETE FROM carrel_assumed_meta WHERE fork_table = ? OR meta_table = ?')
