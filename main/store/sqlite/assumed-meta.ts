@@ -65,19 +65,28 @@ function toLink(row: LinkRow | undefined): AssumedLink | undefined {
   return { forkTable: row.fork_table, metaTable: row.meta_table, metaSchema, rev: row.rev };
 }
 
-export function linkOfFork(file: SharedFile, forkTable: string): AssumedLink | undefined {
-  return toLink(
-    file
-      .statement(file.sqlite.writer, 'SELECT * FROM carrel_assumed_meta WHERE fork_table = ?')
-      .get(forkTable) as LinkRow | undefined,
-  );
+function linkBy(column: 'fork_table' | 'meta_table') {
+  const sql = `SELECT * FROM carrel_assumed_meta WHERE ${column} = ?`;
+  return (file: SharedFile, table: string): AssumedLink | undefined =>
+    toLink(file.statement(file.sqlite.writer, sql).get(table) as LinkRow | undefined);
 }
 
-export function linkOfMeta(file: SharedFile, metaTable: string): AssumedLink | undefined {
-  return toLink(
-    file
-      .statement(file.sqlite.writer, 'SELECT * FROM carrel_assumed_meta WHERE meta_table = ?')
-      .get(metaTable) as LinkRow | undefined,
+/** The link of a collection table, if its documents may carry meta rows. */
+export const linkOfFork = linkBy('fork_table');
+/** The link of a meta table, if a collection's documents may carry its rows. */
+export const linkOfMeta = linkBy('meta_table');
+
+/**
+ * Whether `schema` is that of a replication's meta instance (RxDB's
+ * getRxReplicationMetaInstanceSchema): only such a table can be linked, so only its reads and
+ * whole-table reads look for a link.
+ */
+export function isReplicationMetaSchema(schema: RxJsonSchema<RxDocumentData<unknown>>): boolean {
+  const key = schema.primaryKey;
+  return (
+    typeof key === 'object' &&
+    key.fields.join(',') === 'itemId,isCheckpoint' &&
+    'docData' in schema.properties
   );
 }
 
@@ -153,9 +162,11 @@ export function derivedMetaRow(
   itemId: string,
   data: string,
 ): MetaRow {
-  const { _meta, _rev, _attachments, ...docData } = JSON.parse(data) as Record<string, unknown>;
-  void _rev;
-  void _attachments;
+  const docData = JSON.parse(data) as Record<string, unknown>;
+  const lwt = (docData['_meta'] as { lwt: number }).lwt;
+  delete docData['_meta'];
+  delete docData['_rev'];
+  delete docData['_attachments'];
   return {
     id: ids.of(itemId),
     isCheckpoint: '0',
@@ -164,7 +175,7 @@ export function derivedMetaRow(
     _attachments: {},
     _deleted: false,
     _rev: link.rev,
-    _meta: { lwt: (_meta as { lwt: number }).lwt },
+    _meta: { lwt },
   };
 }
 

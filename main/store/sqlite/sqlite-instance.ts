@@ -29,6 +29,7 @@ import {
   type MetaRow,
   derivedMetaRow,
   hasAssumed,
+  isReplicationMetaSchema,
   linkAssumed,
   linkOfFork,
   linkOfMeta,
@@ -70,8 +71,8 @@ interface StoredRows<T> {
   readonly docs: Map<string, Doc<T>>;
   /** Document rows that still carry their replication meta row (assumed-meta.ts). */
   readonly assumed: readonly string[];
-  /** Meta rows read from their documents' rows, not stored as rows of this table. */
-  readonly derived: ReadonlySet<string> | undefined;
+  /** Meta rows read from their documents' rows (not stored in this table), and their link. */
+  readonly derived: { readonly ids: ReadonlySet<string>; readonly link: AssumedLink } | undefined;
 }
 
 /** A first sync's link was refused: this collection carries another replication's meta rows. */
@@ -121,6 +122,8 @@ export class SqliteStorageInstance<RxDocType> implements RxStorageInstance<
   private readonly commitWrites: Database.Transaction<
     SqliteStorageInstance<RxDocType>['writeRows']
   >;
+  /** Whether this is a replication's meta table, which a collection's documents may carry. */
+  private readonly isReplicationMeta: boolean;
   /** The meta table layout for writing out this table's assumed meta rows, per link. */
   private metaWriter: { link: AssumedLink; layout: RowLayout<MetaRow> } | undefined;
   private closed = false;
@@ -145,6 +148,7 @@ export class SqliteStorageInstance<RxDocType> implements RxStorageInstance<
       throw new Error(`schema of ${collectionName} lacks RxDB's ['_meta.lwt', primaryKey] index`);
     }
     this.layout = new RowLayout(schema, this.createTables(indexes));
+    this.isReplicationMeta = isReplicationMetaSchema(schema as RxJsonSchema<Doc<unknown>>);
     this.primaryPath = this.layout.primaryPath;
     this.statements = this.prepareStatements();
     this.commitWrites = this.writer.transaction(this.writeRows.bind(this));
@@ -295,7 +299,8 @@ export class SqliteStorageInstance<RxDocType> implements RxStorageInstance<
       docs.set(id, JSON.parse(data) as Doc<RxDocType>);
       if (carries === 1) assumed.push(id);
     }
-    const derived = docs.size < ids.length ? this.readDerived(ids, docs) : undefined;
+    const derived =
+      this.isReplicationMeta && docs.size < ids.length ? this.readDerived(ids, docs) : undefined;
     return { docs, assumed, derived };
   }
 
@@ -303,7 +308,7 @@ export class SqliteStorageInstance<RxDocType> implements RxStorageInstance<
   private readDerived(
     ids: readonly string[],
     docs: Map<string, Doc<RxDocType>>,
-  ): Set<string> | undefined {
+  ): StoredRows<RxDocType>['derived'] {
     const file = this.internals.file;
     const link = linkOfMeta(file, this.internals.table);
     if (!link) return undefined;
@@ -328,7 +333,7 @@ export class SqliteStorageInstance<RxDocType> implements RxStorageInstance<
       docs.set(row.id, row as unknown as Doc<RxDocType>);
       derived.add(row.id);
     }
-    return derived;
+    return { ids: derived, link };
   }
 
   private idOf(doc: Doc<RxDocType>): string {
@@ -385,10 +390,10 @@ export class SqliteStorageInstance<RxDocType> implements RxStorageInstance<
     for (const row of result.bulkUpdateDocs) {
       const doc = row.document;
       const id = this.idOf(doc);
-      if (derived?.has(id)) {
+      if (derived?.ids.has(id)) {
         // A meta row so far carried by its document: written out now, as written.
         s.insert.run(this.layout.insertValues(doc, 0));
-        this.releaseDerived(doc);
+        this.releaseDerived(derived.link, doc);
         continue;
       }
       // Only the index columns whose sort key changed are written: every other index of the
@@ -422,11 +427,8 @@ export class SqliteStorageInstance<RxDocType> implements RxStorageInstance<
   }
 
   /** A meta row of this (meta) table now written out: its document no longer carries it. */
-  private releaseDerived(doc: Doc<RxDocType>): void {
-    const file = this.internals.file;
-    const link = linkOfMeta(file, this.internals.table);
-    if (!link) return;
-    file
+  private releaseDerived(link: AssumedLink, doc: Doc<RxDocType>): void {
+    this.internals.file
       .statement(
         this.writer,
         `UPDATE ${quoteIdentifier(link.forkTable)} SET assumed = 0 WHERE id = ?`,
@@ -511,6 +513,7 @@ export class SqliteStorageInstance<RxDocType> implements RxStorageInstance<
    * still carry are written out, so the read sees every row.
    */
   private async writeOutDerived(): Promise<void> {
+    if (!this.isReplicationMeta) return;
     const file = this.internals.file;
     const link = linkOfMeta(file, this.internals.table);
     if (!link || !hasAssumed(file, link.forkTable)) return;
@@ -864,7 +867,9 @@ export class SqliteStorageInstance<RxDocType> implements RxStorageInstance<
       .transaction(() => {
         // A meta table's rows carried by its collection's documents go with it; a collection
         // table's link goes with the table (assumed-meta.ts).
-        const link = linkOfMeta(this.internals.file, this.internals.table);
+        const link = this.isReplicationMeta
+          ? linkOfMeta(this.internals.file, this.internals.table)
+          : undefined;
         if (link) {
           this.writer.exec(
             `UPDATE ${quoteIdentifier(link.forkTable)} SET assumed = 0 WHERE assumed = 1`,
