@@ -15,8 +15,9 @@
  * after a first sync each document's row carries its own, main/store/sqlite/assumed-meta.ts)
  * copied out of the desk's file after the sync, then inserted into a new file with the same
  * tables, indexes and pragmas by raw better-sqlite3, a page's documents and meta rows in one
- * transaction as the desk writes them. What the desk takes beyond it is the desk's own work (HTTP, JSON, RxDB,
- * building the rows); what it takes beyond the floor is what the layout costs.
+ * transaction as the desk writes them. What the desk takes beyond it is the desk's own work
+ * (HTTP, JSON, RxDB, building the rows); what it takes beyond the floor is what the layout
+ * costs.
  */
 import Database from 'better-sqlite3';
 import { statSync } from 'node:fs';
