@@ -35,6 +35,7 @@ import {
   importDocuments,
   libraries,
   percentile,
+  processCpuMs,
   startServerProcess,
   type ServerProcess,
 } from './sync-support.js';
@@ -125,17 +126,6 @@ function call(
     req.on('error', reject);
     req.end(payload);
   });
-}
-
-/** Processor time (user + system) of a process so far, in ms, from /proc. */
-function processCpuMs(pid: number): number {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-    // utime and stime are fields 14 and 15 of stat (11 and 12 after the command), in ticks.
-    return (Number(fields[11]) + Number(fields[12])) * 10;
-  } catch {
-    return 0;
-  }
 }
 
 /**

@@ -5,6 +5,7 @@
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createServer, connect, type Socket } from 'node:net';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface, type Interface } from 'node:readline';
 import { WebSocket } from 'ws';
@@ -62,6 +63,17 @@ async function spawnChild(
   return { child: { process: proc, lines, stderr, exited }, first: JSON.parse(first) as unknown };
 }
 
+/** Processor time (user + system) of a process so far, in ms, from /proc. */
+export function processCpuMs(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    // utime and stime are fields 14 and 15 of stat (11 and 12 after the command), in ticks.
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return 0;
+  }
+}
+
 export interface ServerProcess {
   readonly url: string;
   /** What the instance really stores on (see sync-server.ts). */
@@ -94,6 +106,7 @@ export async function startServerProcess(
 
 export interface DeskProcess {
   readonly client: DeskConnection;
+  readonly pid: number;
   readonly stderr: string[];
   /** Closes the desk; answers its process's peak RSS. */
   close(): Promise<{ peakRssMb: number }>;
@@ -111,6 +124,7 @@ export async function startDeskProcess(dataDir: string): Promise<DeskProcess> {
   });
   return {
     client,
+    pid: child.process.pid ?? 0,
     stderr: child.stderr,
     async close() {
       const last = new Promise<string>((done) => child.lines.once('line', done));

@@ -43,6 +43,8 @@ interface SyncBenchResult {
     seconds: number | null;
     floor_seconds: number | null;
     layout_seconds: number | null;
+    desk_cpu_seconds: number | null;
+    server_cpu_seconds: number | null;
   };
   catchup: { scans: number; seconds: number | null; bytes_per_scan: number | null };
   push: PushResult[];
@@ -111,6 +113,8 @@ async function main(): Promise<void> {
         seconds: first?.seconds ?? null,
         floor_seconds: first?.floor_seconds ?? null,
         layout_seconds: first?.layout_seconds ?? null,
+        desk_cpu_seconds: first?.desk_cpu_seconds ?? null,
+        server_cpu_seconds: first?.server_cpu_seconds ?? null,
       },
       catchup: {
         scans: CATCHUP_SCANS,
