@@ -15,7 +15,7 @@ import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import { cratesWaiting, type WaitingCrate } from '../admin/index.js';
 import type { DeskRegistry } from '../store/desk-registry.js';
 import { EVERY_LIBRARY, type ReplicationStore } from '../store/index.js';
-import { authenticatedDesk, HttpError } from '../sync/sync-routes.js';
+import { authenticatedDesk, HttpError, pulledCheckpoint } from '../sync/sync-routes.js';
 import { SyncActivity } from './sync-activity.js';
 
 export interface MetricsOptions {
@@ -202,27 +202,33 @@ export function registerMetrics(app: FastifyInstance, options: MetricsOptions): 
     done();
   });
 
-  app.addHook('preSerialization', (request, reply, payload, done) => {
-    const route = request.routeOptions.url;
-    if (reply.statusCode === 200 && (route === PULL_ROUTE || route === PUSH_ROUTE)) {
+  // A pull answers prebuilt JSON text, which skips preSerialization: it is counted as it is
+  // sent, its checkpoint as its route recorded it.
+  app.addHook('onSend', (request, reply, payload, done) => {
+    if (reply.statusCode === 200 && request.routeOptions.url === PULL_ROUTE) {
       const collection = collectionOf(request);
+      pulls.inc({ collection });
       // An answered sync request was authenticated by its route: the desk comes from there,
       // not from a second registry lookup of the same token.
       const desk = authenticatedDesk(request);
-      if (route === PULL_ROUTE) {
-        pulls.inc({ collection });
-        const seq = (payload as { checkpoint?: { seq?: unknown } }).checkpoint?.seq;
-        if (desk && typeof seq === 'number') {
-          activity.pulled(desk.deskId, desk.library, collection, seq);
-        }
-      } else {
-        const body = request.body as { rows?: unknown[] } | undefined;
-        const answered = (payload as { conflicts?: unknown[] }).conflicts ?? [];
-        pushes.inc({ collection });
-        pushedRows.inc({ collection }, body?.rows?.length ?? 0);
-        if (answered.length > 0) conflicts.inc({ collection }, answered.length);
-        if (desk) activity.pushed(desk.deskId, desk.library);
+      const checkpoint = pulledCheckpoint(request);
+      if (desk && checkpoint) {
+        activity.pulled(desk.deskId, desk.library, collection, checkpoint.seq);
       }
+    }
+    done(null, payload);
+  });
+
+  app.addHook('preSerialization', (request, reply, payload, done) => {
+    if (reply.statusCode === 200 && request.routeOptions.url === PUSH_ROUTE) {
+      const collection = collectionOf(request);
+      const desk = authenticatedDesk(request);
+      const body = request.body as { rows?: unknown[] } | undefined;
+      const answered = (payload as { conflicts?: unknown[] }).conflicts ?? [];
+      pushes.inc({ collection });
+      pushedRows.inc({ collection }, body?.rows?.length ?? 0);
+      if (answered.length > 0) conflicts.inc({ collection }, answered.length);
+      if (desk) activity.pushed(desk.deskId, desk.library);
     }
     done(null, payload);
   });

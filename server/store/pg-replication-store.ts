@@ -42,6 +42,7 @@ import {
   parentLetsLend,
   parentOf,
   PullPage,
+  pullJson,
   pullResult,
   pushedId,
   pushedVersion,
@@ -53,13 +54,14 @@ import {
   visibilityUpdate,
   withLentScope,
 } from './replication-core.js';
-import type { DocumentVersion, Registration } from './replication-core.js';
+import type { DocumentVersion, PulledPage, Registration } from './replication-core.js';
 import { defineCollection, EVERY_LIBRARY, ReplicationStoreError } from './replication-store.js';
 import type {
   Checkpoint,
   CollectionRegistration,
   CommittedChange,
   JsonDocument,
+  PullJson,
   PullRequest,
   PullResult,
   PushContext,
@@ -510,11 +512,20 @@ class PostgresReplicationStore implements PgReplicationStore {
   }
 
   async pull(collection: string, request: PullRequest): Promise<PullResult> {
+    return pullResult(await this.pulledPage(collection, request));
+  }
+
+  async pullJson(collection: string, request: PullRequest): Promise<PullJson> {
+    return pullJson(await this.pulledPage(collection, request));
+  }
+
+  /** The page a pull serves (checked first: see `pull`). */
+  private async pulledPage(collection: string, request: PullRequest): Promise<PulledPage> {
     const registration = this.use(collection);
     checkPullRequest(request, isPgKey);
     const { library, after, limit } = request;
     const rows = await this.readPage(collection, library, after?.seq ?? 0, limit);
-    return pullResult(registration, rows, after);
+    return { registration, rows, after };
   }
 
   /**

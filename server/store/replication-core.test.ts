@@ -7,9 +7,11 @@ import {
   judgeRow,
   loanChange,
   PullPage,
+  pullJson,
+  pullResult,
   visibilityUpdate,
 } from './replication-core.js';
-import type { Registration, StoredState } from './replication-core.js';
+import type { PulledRow, Registration, StoredState } from './replication-core.js';
 import { defineCollection } from './replication-store.js';
 import type { JsonDocument, ScopeGrant } from './replication-store.js';
 
@@ -137,6 +139,54 @@ describe('PullPage', () => {
     const page = new PullPage<{ id: string; seq: number }>(3);
     expect(page.add([{ id: 'a', seq: 1 }])).toBeUndefined();
     expect(page.add([])).toBeUndefined();
+  });
+});
+
+describe('pullJson', () => {
+  const row = (data: string, deleted: 0 | 1 = 0, leaving: 0 | 1 = 0): PulledRow => ({
+    id: 'h1',
+    seq: 7,
+    data,
+    deleted,
+    leaving,
+  });
+  const page = (rows: PulledRow[]) => ({ registration: holds, rows, after: { seq: 3 } });
+
+  it.each([
+    ['a document', row('{"id":"h1","pickup":"A"}'), '{"id":"h1","pickup":"A","_deleted":false}'],
+    ['a deleted one', row('{"id":"h1"}', 1), '{"id":"h1","_deleted":true}'],
+    ['no fields', row('{}'), '{"_deleted":false}'],
+    ['no fields, deleted', row('{}', 1), '{"_deleted":true}'],
+    [
+      'one whose text ends in a nested object',
+      row('{"a":{"b":{}},"c":"}"}'),
+      '{"a":{"b":{}},"c":"}","_deleted":false}',
+    ],
+    [
+      'one the library left, trimmed',
+      row('{"id":"h1","patron":"p1","pickup":"B"}', 0, 1),
+      '{"id":"h1","pickup":"B","_deleted":true}',
+    ],
+    // Texts no store writes: taken the long way, never spliced into something not JSON.
+    ['text with spaces', row('{ "a": 1 }'), '{"a":1,"_deleted":false}'],
+    ['an empty object with a space', row('{ }', 1), '{"_deleted":true}'],
+    ['text after the object', row('{"a":1}\n'), '{"a":1,"_deleted":false}'],
+    ['not an object', row('[1]'), '{"0":1,"_deleted":false}'],
+    ['null', row('null'), '{"_deleted":false}'],
+  ])("serves %s as pull's document, in JSON", (_label, pulled, expected) => {
+    const answer = pullJson(page([pulled]));
+    expect(answer.documents).toBe(`[${expected}]`);
+    expect(answer.documents).toBe(JSON.stringify(pullResult(page([pulled])).documents));
+    expect(answer.checkpoint).toEqual({ seq: 7 });
+  });
+
+  it("answers no rows as [] at the request's checkpoint, several in order at the last", () => {
+    expect(pullJson(page([]))).toEqual({ documents: '[]', checkpoint: { seq: 3 } });
+    const rows = [row('{"id":"a"}'), { ...row('{"id":"b"}', 1), seq: 9 }];
+    expect(pullJson(page(rows))).toEqual({
+      documents: '[{"id":"a","_deleted":false},{"id":"b","_deleted":true}]',
+      checkpoint: { seq: 9 },
+    });
   });
 });
 

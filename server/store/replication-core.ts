@@ -20,6 +20,7 @@ import type {
   CollectionRegistration,
   CommittedChange,
   JsonDocument,
+  PullJson,
   PullRequest,
   PullResult,
   PushContext,
@@ -39,6 +40,11 @@ export type Flag = boolean | 0 | 1;
 /** A stored version of a document as the database holds it: deleted flag, fields as JSON. */
 export interface StoredState {
   readonly deleted: Flag;
+  /**
+   * JSON.stringify of the fields, without `_deleted` (the flag is its own column): the only
+   * text written is pushedVersion's, and re-scoping writes a row's text back unchanged. A pull
+   * sends it as it is, the flag spliced in (pullJson).
+   */
   readonly data: string;
 }
 
@@ -253,19 +259,64 @@ export class PullPage<Row extends { readonly id: string; readonly seq: number }>
   }
 }
 
-/** A pull's answer: a row the library left is served as that library's deletion. */
-export function pullResult(
-  registration: Registration,
-  rows: readonly PulledRow[],
-  after: Checkpoint | null,
-): PullResult {
-  const documents = rows.map((row) => {
-    const fields = JSON.parse(row.data) as JsonDocument;
-    return isSet(row.leaving)
-      ? departedView(registration, fields)
-      : { ...fields, _deleted: isSet(row.deleted) };
-  });
-  return { documents, checkpoint: { seq: rows.at(-1)?.seq ?? after?.seq ?? 0 } };
+/** A page a store read for a pull: the rows it serves, and the checkpoint it was asked after. */
+export interface PulledPage {
+  readonly registration: Registration;
+  readonly rows: readonly PulledRow[];
+  readonly after: Checkpoint | null;
+}
+
+/** The last served row's seq; the request's checkpoint if none was served. */
+function pageCheckpoint({ rows, after }: PulledPage): Checkpoint {
+  return { seq: rows.at(-1)?.seq ?? after?.seq ?? 0 };
+}
+
+/** A pulled row as the library receives it: a row the library left is served as a deletion. */
+function pulledDocument(registration: Registration, row: PulledRow): StoredDoc {
+  const fields = JSON.parse(row.data) as JsonDocument;
+  return isSet(row.leaving)
+    ? departedView(registration, fields)
+    : { ...fields, _deleted: isSet(row.deleted) };
+}
+
+/**
+ * A pulled row as JSON text, the same as JSON.stringify(pulledDocument(...)) but, for a row
+ * the library still sees, built from the stored text without parsing it: the fields with
+ * `"_deleted"` spliced in as the last key, where `{ ...fields, _deleted }` puts it. The
+ * stored text is what JSON.stringify made of the fields (pushedVersion), so it is a compact
+ * object and holds no top-level `_deleted` (documentFields drops it): the splice adds the only
+ * one.
+ * Text of any other shape (no store writes it) goes the long way rather than be spliced into
+ * something that is not JSON. A row the library left is trimmed (departedView): parsed.
+ */
+function pulledDocumentJson(registration: Registration, row: PulledRow): string {
+  const { data } = row;
+  if (!isSet(row.leaving)) {
+    const deleted = isSet(row.deleted) ? 'true' : 'false';
+    if (data === '{}') return `{"_deleted":${deleted}}`;
+    if (data.startsWith('{"') && data.endsWith('}')) {
+      return `${data.slice(0, -1)},"_deleted":${deleted}}`;
+    }
+  }
+  return JSON.stringify(pulledDocument(registration, row));
+}
+
+/** A pull's answer (PullResult). */
+export function pullResult(page: PulledPage): PullResult {
+  const { registration, rows } = page;
+  return {
+    documents: rows.map((row) => pulledDocument(registration, row)),
+    checkpoint: pageCheckpoint(page),
+  };
+}
+
+/** The same answer with its documents as one JSON array text (PullJson). */
+export function pullJson(page: PulledPage): PullJson {
+  const { registration, rows } = page;
+  return {
+    documents: `[${rows.map((row) => pulledDocumentJson(registration, row)).join(',')}]`,
+    checkpoint: pageCheckpoint(page),
+  };
 }
 
 // ---- Push

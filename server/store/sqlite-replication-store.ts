@@ -38,6 +38,7 @@ import {
   parentLetsLend,
   parentOf,
   PullPage,
+  pullJson,
   pullResult,
   pushedId,
   pushedVersion,
@@ -49,13 +50,14 @@ import {
   visibilityUpdate,
   withLentScope,
 } from './replication-core.js';
-import type { DocumentVersion, Registration } from './replication-core.js';
+import type { DocumentVersion, PulledPage, Registration } from './replication-core.js';
 import { defineCollection, EVERY_LIBRARY, ReplicationStoreError } from './replication-store.js';
 import type {
   Checkpoint,
   CollectionRegistration,
   CommittedChange,
   JsonDocument,
+  PullJson,
   PullRequest,
   PullResult,
   PushContext,
@@ -300,13 +302,20 @@ class SqliteReplicationStore implements ReplicationStore {
   }
 
   pull(collection: string, request: PullRequest): Promise<PullResult> {
-    return settle(() => {
-      const registration = this.use(collection);
-      checkPullRequest(request, isKey);
-      const { library, after, limit } = request;
-      const rows = this.pageTransaction(collection, library, after?.seq ?? 0, limit);
-      return pullResult(registration, rows, after);
-    });
+    return settle(() => pullResult(this.pulledPage(collection, request)));
+  }
+
+  pullJson(collection: string, request: PullRequest): Promise<PullJson> {
+    return settle(() => pullJson(this.pulledPage(collection, request)));
+  }
+
+  /** The page a pull serves, read in one transaction (checked first: see `pull`). */
+  private pulledPage(collection: string, request: PullRequest): PulledPage {
+    const registration = this.use(collection);
+    checkPullRequest(request, isKey);
+    const { library, after, limit } = request;
+    const rows = this.pageTransaction(collection, library, after?.seq ?? 0, limit);
+    return { registration, rows, after };
   }
 
   /** The first `limit` documents after `after` for a library (see PullPage). */

@@ -8,7 +8,6 @@ import {
   createDocumentValidator,
   replicatedCollections,
   type DeskCollectionName,
-  type PullResponse,
   type PushResponse,
   type StreamMessage,
   type WireDocument,
@@ -20,6 +19,8 @@ import {
   documentFields,
   EVERY_LIBRARY,
   sameDocumentState,
+  type Checkpoint,
+  type PullJson,
   type ReplicationStore,
 } from '../store/index.js';
 import { checkWrite } from './write-rules.js';
@@ -61,6 +62,22 @@ export async function authenticate(
 /** The desk `request` was authenticated as by its route, if it was (never a revoked one). */
 export function authenticatedDesk(request: FastifyRequest): EnrolledDesk | undefined {
   return authenticatedDesks.get(request);
+}
+
+/** The checkpoint each pull was answered with, for the hooks that run after its route. */
+const pulledCheckpoints = new WeakMap<FastifyRequest, Checkpoint>();
+
+/**
+ * The checkpoint a pull request was answered with, if it was (metrics: the answer is JSON
+ * text, so there is no object to read it from).
+ */
+export function pulledCheckpoint(request: FastifyRequest): Checkpoint | undefined {
+  return pulledCheckpoints.get(request);
+}
+
+/** A page as the wire's PullResponse, in JSON text: the documents as the store made them. */
+function pullResponseJson({ documents, checkpoint }: PullJson): string {
+  return `{"documents":${documents},"checkpoint":{"seq":${checkpoint.seq}}}`;
 }
 
 const collectionParam = {
@@ -193,7 +210,7 @@ export function registerSyncRoutes(
         },
       },
     },
-    async (request, reply): Promise<PullResponse> => {
+    async (request, reply): Promise<string> => {
       const desk = await authenticate(registry, request);
       const after = request.query.after === undefined ? null : { seq: Number(request.query.after) };
       // A desk names the history its checkpoint belongs to; one past the database's end
@@ -204,12 +221,15 @@ export function registerSyncRoutes(
       }
       void reply.header(HISTORY_HEADER, history());
       const limit = Math.min(Math.max(Number(request.query.limit ?? 100), 1), MAX_PULL_LIMIT);
-      const result = await store.pull(request.params.collection, {
+      const page = await store.pullJson(request.params.collection, {
         library: desk.library,
         after,
         limit,
       });
-      return { documents: result.documents, checkpoint: result.checkpoint };
+      pulledCheckpoints.set(request, page.checkpoint);
+      // Sent as the store made it (PullJson): a string with a JSON type is not serialised again.
+      void reply.type('application/json; charset=utf-8');
+      return pullResponseJson(page);
     },
   );
 

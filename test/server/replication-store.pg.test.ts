@@ -1,6 +1,7 @@
 // The replication store on a real PostgreSQL cluster (Debian's, started for this file): every
-// behaviour of the contract as on SQLite (the shared suite), then what only PostgreSQL has:
-// writers in several connection pools at once, and commits heard across stores by NOTIFY.
+// behaviour of the contract as on SQLite (the shared suite and properties), then what only
+// PostgreSQL has: writers in several connection pools at once, and commits heard across stores
+// by NOTIFY.
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -18,6 +19,7 @@ import {
   registerParcelCollections,
   tag,
 } from '../../server/store/testing/parcels.js';
+import { checkPullJsonAgainstPull } from '../../server/store/testing/pull-json-property.js';
 import {
   replicationStoreCases,
   type StoreBackend,
@@ -64,6 +66,10 @@ describe('the replication store on PostgreSQL', () => {
   it('answers random pushes and pulls of several desks as the protocol says', async () => {
     // Fewer runs than on SQLite: each makes a database.
     await checkStoreAgainstModel(postgresBackend, 25);
+  });
+
+  it("answers a pull as JSON text that is pull's answer, byte for byte, page by page", async () => {
+    await checkPullJsonAgainstPull(postgresBackend, 30);
   });
 });
 
