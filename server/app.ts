@@ -127,6 +127,9 @@ export function trustedProxies(list: string): string[] {
   return entries;
 }
 
+const COMPRESSIBLE =
+  /^text\/(?!event-stream)|(?:\+|\/)json(?:;|$)|(?:\+|\/)text(?:;|$)|(?:\+|\/)xml(?:;|$)|octet-stream(?:;|$)|^application\/x-ndjson(?:;|$)/u;
+
 export async function startConsortiumServer(
   options: ConsortiumServerOptions,
 ): Promise<ConsortiumServer> {
@@ -164,7 +167,14 @@ export async function startConsortiumServer(
     genReqId: () => requestId(),
     ...(trustProxy === undefined ? {} : { trustProxy }),
   });
-  await app.register(compress, { global: true, encodings: ['br', 'gzip'] });
+  await app.register(compress, {
+    global: true,
+    encodings: ['br', 'gzip'],
+    // @fastify/compress's own list (text but the event stream, JSON, XML, octet streams) and a
+    // pull's pages (JSON lines), which it does not know; the event stream stays uncompressed,
+    // a compressor would hold its events back.
+    customTypes: (type: string) => COMPRESSIBLE.test(type),
+  });
   await app.register(rateLimit, {
     max: 600,
     timeWindow: 60_000,

@@ -14,7 +14,6 @@ import type { Item } from '../../shared/index.js';
 import { startDesk, type Desk } from '../app.js';
 import {
   startScriptedWireServer,
-  type ScriptedRequest,
   type ScriptedWireServer,
   wireItem as item,
   wireLibrary,
@@ -57,23 +56,26 @@ async function until(probe: () => boolean | Promise<boolean>, what: string): Pro
   }
 }
 
-/** A scripted server holding the library and its items; `hook` sees the sync requests. */
+/**
+ * A scripted server holding the library and its items; `onItemsPage` runs before it reads each
+ * page of items it serves (a first sync takes many in one answer, see replication.ts).
+ */
 async function startServer(
-  hook: (request: ScriptedRequest) => Promise<void> | void,
+  onItemsPage: () => Promise<void> | void,
   order: 'ascending' | 'descending' = 'ascending',
 ): Promise<ScriptedWireServer> {
   dir = mkdtempSync(join(tmpdir(), 'carrel-first-sync-'));
   const started = await startScriptedWireServer({
     token: TOKEN,
-    hook: async (request) => {
-      if (request.path === '/enrol') {
-        return {
-          status: 200,
-          body: { deskId: '01JDESKSYNC000000000000002', token: TOKEN, library: 'MAIN' },
-        };
-      }
-      await hook(request);
-      return undefined;
+    hook: (request) => {
+      if (request.path !== '/enrol') return undefined;
+      return {
+        status: 200,
+        body: { deskId: '01JDESKSYNC000000000000002', token: TOKEN, library: 'MAIN' },
+      };
+    },
+    onPage: async (collection) => {
+      if (collection === 'items') await onItemsPage();
     },
   });
   started.put('libraries', [library]);
@@ -103,13 +105,13 @@ async function changeAtDesk(d: Desk, n: number, status: Item['status']): Promise
   );
 }
 
-/** An enrolled desk syncing with a scripted server holding the items; `hook` sees requests. */
+/** An enrolled desk syncing with a scripted server holding the items (see startServer). */
 async function firstSync(
-  hook: (request: ScriptedRequest, d: Desk) => Promise<void> | void,
+  onItemsPage: (d: Desk) => Promise<void> | void,
   order: 'ascending' | 'descending' = 'ascending',
 ) {
-  const started = await startServer(async (request) => {
-    if (desk) await hook(request, desk);
+  const started = await startServer(async () => {
+    if (desk) await onItemsPage(desk);
   }, order);
   logged = [];
   desk = await startDesk({ dataDir: dir, sync: { ...fast, log: (line) => logged.push(line) } });
@@ -185,8 +187,8 @@ function committed(): Committed {
 describe('first sync', () => {
   it('commits every page with its meta rows and checkpoint together, then syncs as RxDB does', async () => {
     const seen: Committed[] = [];
-    const d = await firstSync((request) => {
-      if (request.path === '/sync/items/pull') seen.push(committed());
+    const d = await firstSync(() => {
+      seen.push(committed());
     });
     seen.push(committed());
     // At every moment another connection could look, the documents, their meta rows and the
@@ -222,8 +224,8 @@ describe('first sync', () => {
     let pulls = 0;
     let release: () => void = () => undefined;
     const held = new Promise<void>((resolve) => (release = resolve));
-    const started = await startServer(async (request) => {
-      if (request.path === '/sync/items/pull' && ++pulls === 3) await held;
+    const started = await startServer(async () => {
+      if (++pulls === 3) await held;
     });
     desk = await startDesk({ dataDir: dir, sync: { ...fast, log: () => undefined } });
     const enrol = { serverUrl: started.url, code: 'GOOD-CODE', deskName: 'Desk' };
@@ -249,8 +251,8 @@ describe('first sync', () => {
   it('keeps pages whole when the server commits ids out of order', async () => {
     // The server serves in commit order; an ILS import need not be in barcode order.
     const seen: Committed[] = [];
-    await firstSync((request) => {
-      if (request.path === '/sync/items/pull') seen.push(committed());
+    await firstSync(() => {
+      seen.push(committed());
     }, 'descending');
     seen.push(committed());
     for (const state of seen) expect(state.metaRows).toBe(state.items);
@@ -261,9 +263,9 @@ describe('first sync', () => {
   it('hands the rest to RxDB when the collection is written to meanwhile, losing nothing', async () => {
     const barcode = item(3).barcode;
     let pulls = 0;
-    const d = await firstSync(async (request, current) => {
-      if (request.path !== '/sync/items/pull' || ++pulls !== 3) return;
-      // The third pull is asked for once the first page is written: change a pulled item here.
+    const d = await firstSync(async (current) => {
+      if (++pulls !== 3) return;
+      // Before the third page: once the first is written, change a pulled item here.
       await until(
         async () => (await current.store.data.get('items', barcode)) !== undefined,
         'item 3',
@@ -286,8 +288,8 @@ describe('first sync', () => {
 
   it('leaves a page to RxDB when it holds a document already written, and keeps the newer state', async () => {
     let pulls = 0;
-    const d = await firstSync((request) => {
-      if (request.path !== '/sync/items/pull' || ++pulls !== 2) return;
+    const d = await firstSync(() => {
+      if (++pulls !== 2) return;
       // Item 1 came in the first page; changed now, it comes again in the last one.
       server?.put('items', [{ ...item(1), title: 'Renamed during the first sync' }]);
     });

@@ -72,10 +72,12 @@ async function until<T>(
 /** A desk enrolled (through the API) with a fresh scripted server holding `seed`. */
 async function enrolledDesk(
   seed: Partial<Record<DeskCollectionName, Record<string, unknown>[]>> = {},
+  { pages = true }: { pages?: boolean } = {},
 ): Promise<{ desk: Desk; server: ScriptedWireServer; statuses: SyncStatus[] }> {
   dir = mkdtempSync(join(tmpdir(), 'carrel-sync-'));
   server = await startScriptedWireServer({
     token: TOKEN,
+    pages,
     hook: (request) => {
       if (request.path === '/enrol') {
         const body = request.body as { code?: string };
@@ -185,7 +187,35 @@ describe('enrolment', () => {
 });
 
 describe('pull', () => {
-  it('pulls a large collection page by page, never more than two pages ahead of the database', async () => {
+  it('takes a first sync in answers of many pages, and goes on after one that breaks off', async () => {
+    const items = Array.from({ length: 3_500 }, (_, i) => item(i + 1));
+    hook = (request) => {
+      // The first answer breaks off in the middle of its third page.
+      if (request.path === '/sync/items/pages' && !request.query.has('after')) {
+        server!.cutPagesAfter = 2;
+      }
+    };
+    const { desk: d, server: s, statuses } = await enrolledDesk({ items });
+    await until(
+      async () => (await d.store.data.find('items', { selector: {} })).length === 3_500,
+      'all items',
+    );
+    expect(await syncNow(d)).toMatchObject({ state: 'online', pending: 0 });
+    const answers = s.requests.filter((r) => r.path === '/sync/items/pages');
+    expect(answers.map((r) => r.query.get('pages'))).toEqual(['50', '50']);
+    // Again from the last whole page written: the 2,000th item's change.
+    const written = await d.store.data.find('items', { selector: {} });
+    expect(written).toHaveLength(3_500);
+    expect(answers.map((r) => r.query.get('after'))).toEqual([null, expect.any(String)]);
+    expect(Number(answers[1]?.query.get('after'))).toBe(2 + 2_000);
+    expect(
+      s.requests.filter((r) => r.path === '/sync/items/pull' && !r.query.has('after')),
+    ).toEqual([]);
+    // The broken answer was a failure like any other, and the status said so while it lasted.
+    expect(statuses.some((status) => status.error?.code === 'server_unreachable')).toBe(true);
+  });
+
+  it('pulls page by page from a server without the pages endpoint, never more than two pages ahead of the database', async () => {
     const items = Array.from({ length: 3_500 }, (_, i) => item(i + 1));
     const seen: { page: number; stored: number }[] = [];
     let page = 0;
@@ -201,10 +231,13 @@ describe('pull', () => {
         void desk.store.atomically(() => new Promise((resolve) => setTimeout(resolve, 1_500)));
       }
     };
-    const { desk: d } = await enrolledDesk({ items });
+    const { desk: d } = await enrolledDesk({ items }, { pages: false });
     await until(
       async () => (await d.store.data.find('items', { selector: {} })).length === 3_500,
       'all items',
+    );
+    expect(logged).toContain(
+      'sync: the server has no pages endpoint; libraries pulls page by page',
     );
     expect(seen.length).toBeGreaterThanOrEqual(4);
     for (const { page: p, stored } of seen) expect(stored).toBeGreaterThanOrEqual((p - 1) * 1_000);

@@ -44,7 +44,9 @@ import {
 import { replicateRxCollection, type RxReplicationState } from 'rxdb/plugins/replication';
 import {
   MAX_PULL_LIMIT,
+  MAX_PULL_PAGES,
   MAX_PUSH_ROWS,
+  PULL_PAGES_TYPE,
   SYNC_PROTOCOL_VERSION,
   replicatedCollections,
   type DeskCollectionName,
@@ -480,14 +482,63 @@ export function startDeskSync(ctx: DeskContext, options: DeskSyncOptions): DeskS
     );
   }
 
+  /** Whether the server answers pages requests; one that does not is asked page by page. */
+  let pagesAnswered = true;
+
   /**
-   * The first sync of a collection that holds nothing yet: pulls every page and has the store
-   * write each one (the documents, each carrying RxDB's meta row, and both checkpoints) in one
-   * transaction (see main/store/first-sync.ts), fetching the next page while one is written.
-   * Answers RxDB with no documents once the last page is durable, so RxDB ends its pull there
-   * and carries on from the stored checkpoint; or with the first page the store would not
-   * write (the collection changed meanwhile), which RxDB then writes its own way and
-   * continues after.
+   * The pages after `after`, as many as the server sends in one answer to a pages request
+   * (MAX_PULL_PAGES at most), or one page from the pull endpoint if the server has no pages
+   * endpoint (a server older than this desk answers 404 `not_found`).
+   */
+  async function* pagesAfter(
+    name: DeskCollectionName,
+    after: SyncCheckpoint | undefined,
+    limit: number,
+  ): AsyncGenerator<PullResponse, void, undefined> {
+    if (!pagesAnswered) {
+      yield await fetchPage(name, after, limit);
+      return;
+    }
+    const query = new URLSearchParams();
+    if (after !== undefined) query.set('after', String(after.seq));
+    query.set('limit', String(limit));
+    query.set('pages', String(MAX_PULL_PAGES));
+    const pages = link.lines(`/sync/${name}/pages?${query.toString()}`, PULL_PAGES_TYPE, (value) =>
+      readPullResponse(value),
+    );
+    try {
+      for (;;) {
+        let next: IteratorResult<PullResponse, void>;
+        try {
+          next = await attempt(`${name} pull`, () => pages.next());
+        } catch (error) {
+          if (error instanceof SyncRequestError && error.failure.code === 'not_found') {
+            log(`sync: the server has no pages endpoint; ${name} pulls page by page`);
+            pagesAnswered = false;
+            yield await fetchPage(name, after, limit);
+            return;
+          }
+          throw error;
+        }
+        if (next.done) return;
+        yield next.value;
+      }
+    } finally {
+      // Left early (the store would not write a page): the answer is closed, not read on.
+      await pages.return();
+    }
+  }
+
+  /**
+   * The first sync of a collection that holds nothing yet: pulls every page, many per answer
+   * (the server's pages endpoint: a page per round trip would make a first sync over a slow
+   * link mostly waiting), and has the store write each one (the documents, each carrying
+   * RxDB's meta row, and both checkpoints) in one transaction (see main/store/first-sync.ts)
+   * while the next arrives. An answer that breaks off is asked again from the last page
+   * written, after the link's back-off. Answers RxDB with no documents once the last page is
+   * durable, so RxDB ends its pull there and carries on from the stored checkpoint; or with
+   * the first page the store would not write (the collection changed meanwhile), which RxDB
+   * then writes its own way and continues after.
    * Undefined when the collection is not empty: RxDB pulls as usual.
    */
   async function pullFirstSync<Doc>(
@@ -499,31 +550,31 @@ export function startDeskSync(ctx: DeskContext, options: DeskSyncOptions): DeskS
       RxStorageInstanceReplicationState<Doc> | undefined;
     if (!state || !(await isCollectionEmpty(collection))) return undefined;
     let written: SyncCheckpoint | undefined;
-    let next = fetchPage(name, undefined, limit);
     for (;;) {
-      const page = await next;
-      const documents = page.documents as unknown as WithDeleted<Doc>[];
-      if (documents.length === 0) return { documents, checkpoint: written ?? page.checkpoint };
-      const more = documents.length >= limit;
-      if (more) {
-        next = fetchPage(name, page.checkpoint, limit);
-        // Awaited in the next turn; until then a failure must not count as unhandled.
-        next.catch(() => undefined);
-      }
-      const done = await writeFirstSyncPage(
-        ctx.store,
-        collection,
-        state,
-        documents,
-        page.checkpoint,
-        written,
-      );
-      if (!done) {
-        log(`sync: ${name}: first sync handed to RxDB after seq ${written?.seq ?? 0}`);
-        return { documents, checkpoint: page.checkpoint };
-      }
-      written = page.checkpoint;
-      if (!more) return { documents: [], checkpoint: written };
+      // A try whose answer breaks off is made again by `retrying`, from the last page written.
+      const outcome = await link.retrying(async () => {
+        for await (const page of pagesAfter(name, written, limit)) {
+          const documents = page.documents as unknown as WithDeleted<Doc>[];
+          if (documents.length === 0) return { documents, checkpoint: written ?? page.checkpoint };
+          const done = await writeFirstSyncPage(
+            ctx.store,
+            collection,
+            state,
+            documents,
+            page.checkpoint,
+            written,
+          );
+          if (!done) {
+            log(`sync: ${name}: first sync handed to RxDB after seq ${written?.seq ?? 0}`);
+            return { documents, checkpoint: page.checkpoint };
+          }
+          written = page.checkpoint;
+          if (documents.length < limit) return { documents: [], checkpoint: written };
+        }
+        // The answer's pages all written and more to come: the next answer.
+        return undefined;
+      });
+      if (outcome) return outcome;
     }
   }
 

@@ -4,6 +4,7 @@
 // ONE back-off for all of them. While the server is unreachable every pull, push and the
 // stream wait for the same next attempt, so eight collections do not hammer a server that is
 // down eight times over; `wake()` ("sync now") cuts the wait short.
+import type { ReadableStreamReadResult } from 'node:stream/web';
 import { gzipSync } from 'node:zlib';
 import {
   HISTORY_HEADER,
@@ -184,6 +185,81 @@ export class ServerLink {
    */
   stream(path: string, signal: AbortSignal): Promise<Response> {
     return this.send('GET', path, undefined, 'text/event-stream', signal);
+  }
+
+  /**
+   * One GET whose answer is JSON lines (a pages answer, `accept`), read as the lines arrive:
+   * yields each line's value as `read` checks it. An answer that breaks off, goes quiet for
+   * the time limit between two chunks (not while the caller holds a line: the desk writes a
+   * page meanwhile), or holds a line the desk cannot read fails like any request, after the
+   * lines before it were yielded; so does one without a single line. Leaving the loop early
+   * closes the answer.
+   */
+  async *lines<T>(
+    path: string,
+    accept: string,
+    read: (value: unknown) => T | undefined,
+  ): AsyncGenerator<T, void, undefined> {
+    const startedAt = performance.now();
+    const close = new AbortController();
+    const response = await this.send('GET', path, undefined, accept, close.signal);
+    const what = `GET ${path.split('?')[0] ?? path}`;
+    const broken = (message: string) =>
+      this.failed(this.epoch, startedAt, { kind: 'offline', code: 'server_error', message });
+    const reader = response.body?.getReader();
+    try {
+      if (!reader) throw broken(`The consortium server answered ${what} with no body.`);
+      const decoder = new TextDecoder('utf-8');
+      let pending: string[] = [];
+      let lines = 0;
+      for (;;) {
+        const timer = setTimeout(() => close.abort(), this.timeoutMs);
+        let chunk: ReadableStreamReadResult<Uint8Array>;
+        try {
+          chunk = await reader.read();
+        } catch (error) {
+          if (this.stopped) throw new SyncStoppedError();
+          throw this.failed(
+            this.epoch,
+            startedAt,
+            classifyFailure({
+              message: close.signal.aborted
+                ? `The consortium server's answer to ${what} stopped for ${Math.round(this.timeoutMs / 1000)} s.`
+                : unreachableMessage(error),
+            }),
+          );
+        } finally {
+          clearTimeout(timer);
+        }
+        if (chunk.done) break;
+        let text = decoder.decode(chunk.value, { stream: true });
+        // Only the new text is searched for line ends: a page is one line of many chunks.
+        for (let end = text.indexOf('\n'); end >= 0; end = text.indexOf('\n')) {
+          const line = pending.join('') + text.slice(0, end);
+          pending = [];
+          text = text.slice(end + 1);
+          let value: T | undefined;
+          try {
+            value = read(JSON.parse(line));
+          } catch {
+            value = undefined;
+          }
+          if (value === undefined) {
+            throw broken(
+              `The consortium server answered ${what} with something the desk cannot read.`,
+            );
+          }
+          lines += 1;
+          yield value;
+        }
+        if (text !== '') pending.push(text);
+      }
+      if (lines === 0 || pending.join('').trim() !== '') {
+        throw broken(`The consortium server's answer to ${what} broke off.`);
+      }
+    } finally {
+      close.abort();
+    }
   }
 
   /**

@@ -9,6 +9,8 @@ import type { AddressInfo } from 'node:net';
 import {
   HISTORY_HEADER,
   RESYNC_HEADER,
+  MAX_PULL_PAGES,
+  PULL_PAGES_TYPE,
   SYNC_BASE_PATH,
   sameValue,
   type DeskCollectionName,
@@ -44,6 +46,13 @@ export interface ScriptedWireServerOptions {
   readonly token: string;
   /** Runs before every answer; may delay it, replace it, or drop the connection. */
   readonly hook?: (request: ScriptedRequest) => ScriptedAnswer | Promise<ScriptedAnswer>;
+  /** False: a server from before the pages endpoint, which answers it 404 `not_found`. */
+  readonly pages?: boolean;
+  /**
+   * Runs before each page a pull or a pages answer reads (a pages answer reads its next page
+   * once the one before went out); may delay it.
+   */
+  readonly onPage?: (collection: DeskCollectionName) => Promise<void> | void;
 }
 
 export interface ScriptedWireServer {
@@ -66,6 +75,11 @@ export interface ScriptedWireServer {
   dropStreams(): void;
   /** Sends a message to every open event stream. */
   broadcast(message: StreamMessage): void;
+  /**
+   * The next pages answer breaks off (its connection is destroyed) after this many whole
+   * pages and half of the next; once, then it is undefined again.
+   */
+  cutPagesAfter: number | undefined;
   close(): Promise<void>;
 }
 
@@ -156,23 +170,48 @@ export async function startScriptedWireServer(
         send(response, { type: 'RESYNC' });
         return;
       }
-      const match = /^\/sync\/([A-Za-z]+)\/(pull|push)$/.exec(scripted.path);
+      const match = /^\/sync\/([A-Za-z]+)\/(pull|push|pages)$/.exec(scripted.path);
       const name = match?.[1] as DeskCollectionName | undefined;
-      if (!match || !name) {
+      if (!match || !name || (match[2] === 'pages' && options.pages === false)) {
         json(404, { error: { code: 'not_found', message: 'No such endpoint.' } });
         return;
       }
-      if (match[2] === 'pull') {
-        const after = Number(scripted.query.get('after') ?? 0);
-        const limit = Number(scripted.query.get('limit') ?? 100);
+      const limit = Number(scripted.query.get('limit') ?? 100);
+      const pull = (after: number) => {
         const page = [...collection(name).values()]
           .filter((entry) => entry.seq > after)
           .sort((a, b) => a.seq - b.seq)
           .slice(0, limit);
-        json(200, {
+        return {
           documents: page.map((entry) => entry.doc),
           checkpoint: { seq: page.at(-1)?.seq ?? after },
-        });
+        };
+      };
+      if (match[2] === 'pull') {
+        await options.onPage?.(name);
+        json(200, pull(Number(scripted.query.get('after') ?? 0)));
+        return;
+      }
+      if (match[2] === 'pages') {
+        const pages = Math.min(Number(scripted.query.get('pages') ?? 1), MAX_PULL_PAGES);
+        const cut = self.cutPagesAfter;
+        self.cutPagesAfter = undefined;
+        response.writeHead(200, { 'content-type': PULL_PAGES_TYPE });
+        let after = Number(scripted.query.get('after') ?? 0);
+        for (let n = 0; n < pages; n += 1) {
+          await options.onPage?.(name);
+          const page = pull(after);
+          const line = `${JSON.stringify(page)}\n`;
+          if (n === cut) {
+            response.write(line.slice(0, line.length >> 1), () => request.socket.destroy());
+            return;
+          }
+          if (!response.write(line))
+            await new Promise((drained) => response.once('drain', drained));
+          if (page.documents.length < limit) break;
+          after = page.checkpoint.seq;
+        }
+        response.end();
         return;
       }
       const rows = (scripted.body as { rows?: PushRow[] } | undefined)?.rows ?? [];
@@ -195,6 +234,7 @@ export async function startScriptedWireServer(
     streamsOpened: () => opened,
     clockSkewMs: 0,
     history: undefined,
+    cutPagesAfter: undefined,
     documents: (name) => [...collection(name).values()].map((entry) => entry.doc),
     put(name, docs) {
       for (const doc of docs) write(name, { ...doc, _deleted: false });

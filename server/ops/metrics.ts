@@ -30,6 +30,7 @@ export interface MetricsOptions {
 }
 
 const PULL_ROUTE = '/v1/sync/:collection/pull';
+const PAGES_ROUTE = '/v1/sync/:collection/pages';
 const PUSH_ROUTE = '/v1/sync/:collection/push';
 const STREAM_ROUTE = '/v1/sync/stream';
 /** Waiting crates are read again at least this often, changed or not. */
@@ -90,7 +91,7 @@ export function registerMetrics(app: FastifyInstance, options: MetricsOptions): 
   });
   const pulls = new Counter({
     name: 'carrel_sync_pulls_total',
-    help: 'Pulls answered, by collection.',
+    help: 'Pulls answered (a pages answer counts once), by collection.',
     labelNames: ['collection'],
     registers: [metrics],
   });
@@ -217,6 +218,20 @@ export function registerMetrics(app: FastifyInstance, options: MetricsOptions): 
       }
     }
     done(null, payload);
+  });
+
+  // A pages answer streams on after onSend: counted once it is sent, at its last page.
+  app.addHook('onResponse', (request, reply, done) => {
+    if (reply.statusCode === 200 && request.routeOptions.url === PAGES_ROUTE) {
+      const collection = collectionOf(request);
+      pulls.inc({ collection });
+      const desk = authenticatedDesk(request);
+      const checkpoint = pulledCheckpoint(request);
+      if (desk && checkpoint) {
+        activity.pulled(desk.deskId, desk.library, collection, checkpoint.seq);
+      }
+    }
+    done();
   });
 
   app.addHook('preSerialization', (request, reply, payload, done) => {

@@ -181,10 +181,11 @@ describe('pullJson', () => {
   });
 
   it("answers no rows as [] at the request's checkpoint, several in order at the last", () => {
-    expect(pullJson(page([]))).toEqual({ documents: '[]', checkpoint: { seq: 3 } });
+    expect(pullJson(page([]))).toEqual({ documents: '[]', count: 0, checkpoint: { seq: 3 } });
     const rows = [row('{"id":"a"}'), { ...row('{"id":"b"}', 1), seq: 9 }];
     expect(pullJson(page(rows))).toEqual({
       documents: '[{"id":"a","_deleted":false},{"id":"b","_deleted":true}]',
+      count: 2,
       checkpoint: { seq: 9 },
     });
   });

@@ -315,6 +315,7 @@ export function pullJson(page: PulledPage): PullJson {
   const { registration, rows } = page;
   return {
     documents: `[${rows.map((row) => pulledDocumentJson(registration, row)).join(',')}]`,
+    count: rows.length,
     checkpoint: pageCheckpoint(page),
   };
 }

@@ -172,6 +172,8 @@ export interface PullJson {
    * (the same documents, in the same order, each with `_deleted` as its last key).
    */
   readonly documents: string;
+  /** How many documents `documents` holds. */
+  readonly count: number;
   readonly checkpoint: Checkpoint;
 }
 

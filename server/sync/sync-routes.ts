@@ -1,8 +1,12 @@
-// The replication endpoints under /v1/sync: pull by checkpoint, push with conflict answers,
-// and the live stream that tells desks to pull. Desk identity comes from the bearer token.
+// The replication endpoints under /v1/sync: pull by checkpoint (one page, or several in one
+// answer for a first sync), push with conflict answers, and the live stream that tells desks
+// to pull. Desk identity comes from the bearer token.
+import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import {
   MAX_PULL_LIMIT,
+  MAX_PULL_PAGES,
+  PULL_PAGES_TYPE,
   collectionSchemas,
   MAX_PUSH_ROWS,
   createDocumentValidator,
@@ -192,6 +196,35 @@ export function registerSyncRoutes(
     ]),
   );
 
+  const pullQuery = {
+    after: { type: 'string', pattern: '^[0-9]{1,15}$' },
+    limit: { type: 'string', pattern: '^[0-9]{1,4}$' },
+  };
+
+  /**
+   * What every pull starts with: the desk from its token, the checkpoint it pulls after, the
+   * check that its history's checkpoint is not past the database's end (a desk names the
+   * history its checkpoint belongs to; one past the database's end means the database went
+   * back in time, and the answer names the new history), the history header, the page size.
+   */
+  async function pullRequest(
+    request: FastifyRequest<{
+      Params: { collection: DeskCollectionName };
+      Querystring: { after?: string; limit?: string };
+    }>,
+    reply: FastifyReply,
+  ): Promise<{ library: string; after: Checkpoint | null; limit: number }> {
+    const desk = await authenticate(registry, request);
+    const after = request.query.after === undefined ? null : { seq: Number(request.query.after) };
+    const deskHistory = request.headers[HISTORY_HEADER];
+    if (after !== null && typeof deskHistory === 'string') {
+      await deps.pulledPast(request.params.collection, after.seq, deskHistory, desk.deskId);
+    }
+    void reply.header(HISTORY_HEADER, history());
+    const limit = Math.min(Math.max(Number(request.query.limit ?? 100), 1), MAX_PULL_LIMIT);
+    return { library: desk.library, after, limit };
+  }
+
   app.get<{
     Params: { collection: DeskCollectionName };
     Querystring: { after?: string; limit?: string };
@@ -200,36 +233,58 @@ export function registerSyncRoutes(
     {
       schema: {
         params: collectionParam,
-        querystring: {
-          type: 'object',
-          additionalProperties: false,
-          properties: {
-            after: { type: 'string', pattern: '^[0-9]{1,15}$' },
-            limit: { type: 'string', pattern: '^[0-9]{1,4}$' },
-          },
-        },
+        querystring: { type: 'object', additionalProperties: false, properties: pullQuery },
       },
     },
     async (request, reply): Promise<string> => {
-      const desk = await authenticate(registry, request);
-      const after = request.query.after === undefined ? null : { seq: Number(request.query.after) };
-      // A desk names the history its checkpoint belongs to; one past the database's end
-      // means the database went back in time, and the answer names the new history.
-      const deskHistory = request.headers[HISTORY_HEADER];
-      if (after !== null && typeof deskHistory === 'string') {
-        await deps.pulledPast(request.params.collection, after.seq, deskHistory, desk.deskId);
-      }
-      void reply.header(HISTORY_HEADER, history());
-      const limit = Math.min(Math.max(Number(request.query.limit ?? 100), 1), MAX_PULL_LIMIT);
-      const page = await store.pullJson(request.params.collection, {
-        library: desk.library,
-        after,
-        limit,
-      });
+      const page = await store.pullJson(
+        request.params.collection,
+        await pullRequest(request, reply),
+      );
       pulledCheckpoints.set(request, page.checkpoint);
       // Sent as the store made it (PullJson): a string with a JSON type is not serialised again.
       void reply.type('application/json; charset=utf-8');
       return pullResponseJson(page);
+    },
+  );
+
+  app.get<{
+    Params: { collection: DeskCollectionName };
+    Querystring: { after?: string; limit?: string; pages?: string };
+  }>(
+    '/v1/sync/:collection/pages',
+    {
+      schema: {
+        params: collectionParam,
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: { ...pullQuery, pages: { type: 'string', pattern: '^[0-9]{1,3}$' } },
+        },
+      },
+    },
+    async (request, reply) => {
+      const { library, after, limit } = await pullRequest(request, reply);
+      const pages = Math.min(Math.max(Number(request.query.pages ?? 1), 1), MAX_PULL_PAGES);
+      const { collection } = request.params;
+      // The first page before the answer starts, so a refused pull is an error answer; a page
+      // after it that fails cuts the answer short, and the desk pulls again from the last
+      // whole line it read.
+      const first = await store.pullJson(collection, { library, after, limit });
+      pulledCheckpoints.set(request, first.checkpoint);
+      async function* lines(): AsyncGenerator<string> {
+        let page = first;
+        for (let n = 1; ; n += 1) {
+          yield `${pullResponseJson(page)}\n`;
+          if (n >= pages || page.count < limit) return;
+          page = await store.pullJson(collection, { library, after: page.checkpoint, limit });
+          pulledCheckpoints.set(request, page.checkpoint);
+        }
+      }
+      void reply.type(`${PULL_PAGES_TYPE}; charset=utf-8`);
+      // Not in object mode: the stream holds at most one page ahead of what the connection
+      // (and its compressor) took, so a slow desk slows its pages rather than fill memory.
+      return reply.send(Readable.from(lines(), { objectMode: false }));
     },
   );
 

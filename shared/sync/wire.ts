@@ -48,6 +48,17 @@ export interface PullResponse {
   readonly checkpoint: SyncCheckpoint;
 }
 
+/**
+ * GET {base}/sync/:collection/pages?after=<seq>&limit=<n>&pages=<k>: the answers of up to `k`
+ * pulls one after the other, each from the checkpoint of the one before, in one response
+ * (`application/x-ndjson`, PULL_PAGES_TYPE): one PullResponse per line, each line complete
+ * JSON. The answer ends after `k` pages or after the first page of fewer than `limit`
+ * documents (the end of what the library sees). A first sync takes a whole library in a few
+ * round trips this way, not one per page: over a link of 300 ms round trip, 200 pages cost a
+ * minute of waiting.
+ */
+export const PULL_PAGES_TYPE = 'application/x-ndjson';
+
 /** One row of a push: RxDB's replication row. */
 export interface PushRow {
   /** The state the desk last got from the server for this document; null for a new one. */
@@ -112,4 +123,6 @@ export const replicatedCollections: readonly DeskCollectionName[] = [
 
 /** Most documents one pull answers, and most rows one push may carry. */
 export const MAX_PULL_LIMIT = 1000;
+/** Most pages one `pages` request answers (MAX_PULL_LIMIT documents each). */
+export const MAX_PULL_PAGES = 50;
 export const MAX_PUSH_ROWS = 500;

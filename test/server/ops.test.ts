@@ -205,6 +205,30 @@ describe.each(['SQLite', 'PostgreSQL'] as const)('on %s', (backend) => {
       expect(sample(samples, 'carrel_desk_last_pull_timestamp_seconds', south)).toBeGreaterThan(0);
     });
 
+    it('counts a pages answer as one pull, the desk caught up to its last page', async () => {
+      const south = { desk: desk('SOUTH').deskId, library: 'SOUTH' };
+      const pushed = await t.push(desk('NORTH').token, 'crates', [
+        { assumedMasterState: null, newDocumentState: crate('NORTH', 'SOUTH') },
+      ]);
+      expect(pushed.status).toBe(200);
+      await sleep(30);
+      let samples = await scrape();
+      expect(sample(samples, 'carrel_desk_sync_lag_seconds', south)).toBeGreaterThanOrEqual(0.03);
+      const pullsBefore = sample(samples, 'carrel_sync_pulls_total', { collection: 'crates' }) ?? 0;
+      // Pages of one crate each: the answer's last page is the one that ends the feed.
+      const answer = await fetch(`${t.server.url}/v1/sync/crates/pages?limit=1&pages=50`, {
+        headers: { authorization: `Bearer ${desk('SOUTH').token}` },
+      });
+      expect(answer.status).toBe(200);
+      expect((await answer.text()).trim().split('\n').length).toBeGreaterThan(1);
+      await sleep(30);
+      samples = await scrape();
+      expect(sample(samples, 'carrel_desk_sync_lag_seconds', south)).toBe(0);
+      expect(sample(samples, 'carrel_sync_pulls_total', { collection: 'crates' })).toBe(
+        pullsBefore + 1,
+      );
+    });
+
     it('counts open live streams and forgets revoked desks', async () => {
       const controller = new AbortController();
       const stream = await fetch(`${t.server.url}/v1/sync/stream`, {

@@ -175,3 +175,105 @@ describe('the pull route', () => {
     expect(JSON.parse(malformed.text)).toMatchObject({ error: { code: 'invalid_request' } });
   });
 });
+
+const pagesPath = (collection: string, limit: number, pages: number, after: Checkpoint | null) =>
+  `/v1/sync/${collection}/pages?limit=${limit}&pages=${pages}${after === null ? '' : `&after=${after.seq}`}`;
+
+/** The pulls a pages answer stands for: each from the checkpoint of the one before. */
+async function successivePulls(
+  collection: string,
+  limit: number,
+  pages: number,
+  after: Checkpoint | null,
+): Promise<PullResponse[]> {
+  const expected: PullResponse[] = [];
+  let from = after;
+  while (expected.length < pages) {
+    const page = await reference.pull(collection, { library: 'EAST', after: from, limit });
+    expected.push(page);
+    if (page.documents.length < limit) break;
+    from = page.checkpoint;
+  }
+  return expected;
+}
+
+describe('the pages route', () => {
+  it.each([['gzip'], ['br'], ['identity']])(
+    'answers Accept-Encoding: %s with successive pulls, one JSON line each, to the end',
+    async (accepted) => {
+      for (const collection of ['items', 'holds']) {
+        let after: Checkpoint | null = null;
+        let served = 0;
+        for (let answers = 0; ; answers += 1) {
+          expect(answers).toBeLessThan(10);
+          const answer = await get(pagesPath(collection, 7, 3, after), {
+            authorization: `Bearer ${token}`,
+            'accept-encoding': accepted,
+          });
+          expect(answer.status).toBe(200);
+          expect(answer.headers['content-type']).toBe('application/x-ndjson; charset=utf-8');
+          expect(answer.headers[HISTORY_HEADER]).toEqual(expect.any(String));
+          const expected = await successivePulls(collection, 7, 3, after);
+          expect(answer.text).toBe(expected.map((page) => `${JSON.stringify(page)}\n`).join(''));
+          served += expected.reduce((sum, page) => sum + page.documents.length, 0);
+          const last = expected.at(-1);
+          if (!last || last.documents.length < 7) break;
+          after = last.checkpoint;
+        }
+        expect(served).toBe(collection === 'items' ? 40 : 2);
+      }
+    },
+  );
+
+  it('compresses its answer as asked, and stops at the pages asked for', async () => {
+    const answer = await get(pagesPath('items', 10, 2, null), {
+      authorization: `Bearer ${token}`,
+      'accept-encoding': 'gzip',
+    });
+    expect(answer.headers['content-encoding']).toBe('gzip');
+    const lines = answer.text.split('\n');
+    expect(lines.pop()).toBe('');
+    expect(lines).toHaveLength(2);
+    const pages = lines.map((line) => JSON.parse(line) as PullResponse);
+    expect(pages.map((page) => page.documents.length)).toEqual([10, 10]);
+  });
+
+  it('refuses as the pull route does, before any page', async () => {
+    const refused = await get(pagesPath('items', 10, 2, null), {});
+    expect(refused.status).toBe(401);
+    expect(JSON.parse(refused.text)).toMatchObject({ error: { code: 'unauthorized' } });
+    for (const query of ['pages=x', 'pages=1000', 'limit=1&pages=2&extra=1']) {
+      const malformed = await get(`/v1/sync/items/pages?${query}`, {
+        authorization: `Bearer ${token}`,
+      });
+      expect(malformed.status).toBe(400);
+      expect(JSON.parse(malformed.text)).toMatchObject({ error: { code: 'invalid_request' } });
+    }
+    const unknown = await get('/v1/sync/patrons/pages?pages=2', {
+      authorization: `Bearer ${token}`,
+    });
+    expect(unknown.status).toBe(400);
+  });
+
+  it('lets a desk go away in the middle of an answer', async () => {
+    // One document a page: the answer is many small writes, cut after the first bytes.
+    await new Promise<void>((resolve, reject) => {
+      const sent = request(
+        `${server.url}${pagesPath('items', 1, 40, null)}`,
+        { headers: { authorization: `Bearer ${token}` } },
+        (response) => {
+          response.once('data', () => {
+            sent.destroy();
+            resolve();
+          });
+          response.on('error', () => undefined);
+        },
+      );
+      sent.on('error', (error) => (sent.destroyed ? undefined : reject(error)));
+      sent.end();
+    });
+    const after = await get(pagesPath('items', 100, 1, null), { authorization: `Bearer ${token}` });
+    expect(after.status).toBe(200);
+    expect((JSON.parse(after.text) as PullResponse).documents).toHaveLength(40);
+  });
+});
