@@ -13,9 +13,11 @@
 //   and the status shows the newest failure of any channel (a collection's pull or push,
 //   the stream) until that channel works again.
 // - `pending` is counted from RxDB's own state: see pendingIn.
-// - A first sync of a large library is pulled page by page (MAX_PULL_LIMIT documents) and
-//   never gets more than two pages ahead of what is written to the desk database, so memory
-//   holds a few pages, not the library (RxDB itself would fetch on while writes lag behind).
+// - A first sync of a large library comes in pages of MAX_PULL_LIMIT documents, up to
+//   MAX_PULL_PAGES of them in one answer (the pages endpoint: one round trip per 50 pages, not
+//   per page), and the desk reads a page only once it wrote the one before, so memory holds a
+//   page or two, not the library; pulls after it (RxDB's own) never get more than two pages
+//   ahead of what is written (RxDB itself would fetch on while writes lag behind).
 // - While a collection is in its first sync (it held nothing when the pull began), the store
 //   writes each page with RxDB's meta rows and both checkpoints in one transaction
 //   (main/store/first-sync.ts) instead of RxDB's per-document downstream and its three or

@@ -141,7 +141,17 @@ function hostileRequest(): fc.Arbitrary<HostileRequest> {
   );
   const query = fc
     .dictionary(
-      fc.constantFrom('after', 'limit', 'format', 'library', 'from', 'to', 'x', '__proto__'),
+      fc.constantFrom(
+        'after',
+        'limit',
+        'pages',
+        'format',
+        'library',
+        'from',
+        'to',
+        'x',
+        '__proto__',
+      ),
       fc.oneof(
         fc.constantFrom('0', '-1', '1e3', '99999999999999999', '', 'NaN', '2026-13-45'),
         fc.string({ maxLength: 10 }),
@@ -201,11 +211,13 @@ function hostileRequest(): fc.Arbitrary<HostileRequest> {
   );
   return fc.oneof(
     fc.tuple(pushBody, token).map(([request, who]) => ({ ...request, token: who })),
-    fc.tuple(collection, query, token).map(([name, q, who]) => ({
-      method: 'GET' as const,
-      path: `/v1/sync/${name}/pull${q}`,
-      token: who,
-    })),
+    fc
+      .tuple(collection, fc.constantFrom('pull', 'pages'), query, token)
+      .map(([name, route, q, who]) => ({
+        method: 'GET' as const,
+        path: `/v1/sync/${name}/${route}${q}`,
+        token: who,
+      })),
     // The JSON import with documents that are valid (for some collection), mutated or no
     // documents at all: with the admin token only a list valid for its collection gets in.
     fc

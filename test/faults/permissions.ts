@@ -216,6 +216,25 @@ export async function checkPermissions(rows = readPermissionTable()): Promise<Pe
             (served) => served[key] === doc[key] && !served._deleted,
           );
           verdict = pulled.status === 200 && seen ? 'allowed' : 'refused';
+          // A first sync reads the same feed through the pages endpoint: it must agree.
+          const pages = await fetch(
+            `${server.url}${SYNC_BASE_PATH}/sync/${collection}/pages?limit=1000&pages=50`,
+            {
+              headers: { authorization: `Bearer ${token}` },
+            },
+          );
+          const lines = (await pages.text()).split('\n').filter((line) => line !== '');
+          const seenInPages = lines.some((line) =>
+            (JSON.parse(line) as PullResponse).documents.some(
+              (served) => served[key] === doc[key] && !served._deleted,
+            ),
+          );
+          if (pages.status !== 200 || seenInPages !== seen) {
+            mismatches.push(
+              `${collection} read ${row.library} as ${role}: the pull ${seen ? 'serves' : 'does not serve'} it, ` +
+                `the pages answer (${pages.status}) ${seenInPages ? 'does' : 'does not'}`,
+            );
+          }
         } else {
           // The row names its own desk, so only the rule under test can refuse it.
           const doc = await freshDocument(server, collection, row.library, deskId);
