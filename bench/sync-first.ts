@@ -18,6 +18,10 @@
  * transaction as the desk writes them. What the desk takes beyond it is the desk's own work
  * (HTTP, JSON, RxDB, building the rows); what it takes beyond the floor is what the layout
  * costs.
+ *
+ * Then another desk's first sync of the same library over a slow link (SLOW_LINK_RTT_MS round
+ * trip, through the sync tests' fault proxy): a first sync takes its pages 50 to an answer
+ * (the pages endpoint), and this is what that is for.
  */
 import Database from 'better-sqlite3';
 import { statSync } from 'node:fs';
@@ -39,7 +43,9 @@ import {
   startDeskProcess,
   startServerProcess,
   value,
+  type DeskProcess,
 } from './sync-support.js';
+import { startFaultProxy } from '../test/support/fault-proxy.js';
 
 const LIBRARIES = 50;
 
@@ -52,6 +58,47 @@ export interface FirstSyncResult {
   /** Processor time (user + system) of the desk's process and of the server's during the sync. */
   readonly desk_cpu_seconds: number;
   readonly server_cpu_seconds: number;
+  /** Another desk's first sync of the same library over a slow link (SLOW_LINK_RTT_MS). */
+  readonly slow_link_seconds: number;
+}
+
+/** The slow link's round trip: what the catch-up part's link adds too. */
+const SLOW_LINK_RTT_MS = 300;
+
+/**
+ * Enrols `desk` with the server at `serverUrl` (its code from the admin route at `adminUrl`)
+ * and times it from the enrol call to online with nothing pending.
+ */
+async function syncUntilOnline(desk: DeskProcess, adminUrl: string, serverUrl: string) {
+  const code = await enrolmentCode(adminUrl, 'L00');
+  const started = performance.now();
+  value(await desk.client.sync.enrol({ serverUrl, code, deskName: 'First sync' }));
+  for (;;) {
+    const status = value(await desk.client.sync.status({}));
+    if (status.state === 'online' && status.pending === 0) break;
+    if (status.state === 'error') throw new Error(`first sync failed: ${status.error?.code}`);
+    await new Promise((wait) => setTimeout(wait, 50));
+  }
+  return (performance.now() - started) / 1000;
+}
+
+/**
+ * A second desk's first sync of the library through the sync tests' fault proxy adding half
+ * of SLOW_LINK_RTT_MS before forwarding each request and half before answering it: what a
+ * library on a poor link waits for. Requests counted by the proxy.
+ */
+async function slowLinkFirstSync(dir: string, serverUrl: string) {
+  const proxy = await startFaultProxy({ target: serverUrl, seed: 1 });
+  proxy.setPlan({ latency: 1, latencyMs: [SLOW_LINK_RTT_MS / 2, SLOW_LINK_RTT_MS / 2] });
+  const desk = await startDeskProcess(join(dir, 'desk-slow-link'));
+  try {
+    const seconds = await syncUntilOnline(desk, serverUrl, proxy.url);
+    const requests = Object.values(proxy.counts).reduce((sum, n) => sum + n, 0);
+    return { seconds, requests };
+  } finally {
+    await desk.close();
+    await proxy.close();
+  }
 }
 
 /** The library's share: nine items in ten, one hold in ten; plus others' items it never sees. */
@@ -100,7 +147,7 @@ export async function benchFirstSync(dir: string, docs: number): Promise<FirstSy
   const data = documents(docs);
   const server = await startServerProcess(join(dir, 'server'));
   try {
-    let started = performance.now();
+    const started = performance.now();
     await importDocuments(server.url, 'libraries', libraries(LIBRARIES));
     await importDocuments(server.url, 'items', data.items);
     await importDocuments(server.url, 'holds', data.holds);
@@ -114,17 +161,8 @@ export async function benchFirstSync(dir: string, docs: number): Promise<FirstSy
     let seconds: number;
     let cpu: { desk: number; server: number };
     try {
-      const code = await enrolmentCode(server.url, 'L00');
       const cpuBefore = { desk: processCpuMs(desk.pid), server: processCpuMs(server.pid) };
-      started = performance.now();
-      value(await desk.client.sync.enrol({ serverUrl: server.url, code, deskName: 'First sync' }));
-      for (;;) {
-        const status = value(await desk.client.sync.status({}));
-        if (status.state === 'online' && status.pending === 0) break;
-        if (status.state === 'error') throw new Error(`first sync failed: ${status.error?.code}`);
-        await new Promise((wait) => setTimeout(wait, 50));
-      }
-      seconds = (performance.now() - started) / 1000;
+      seconds = await syncUntilOnline(desk, server.url, server.url);
       cpu = {
         desk: (processCpuMs(desk.pid) - cpuBefore.desk) / 1000,
         server: (processCpuMs(server.pid) - cpuBefore.server) / 1000,
@@ -169,6 +207,10 @@ export async function benchFirstSync(dir: string, docs: number): Promise<FirstSy
     console.log(
       `  database file: desk ${Math.round(deskBytes / docs)} bytes per document (RxDB's row, its index keys, the replication's copy of the server state), floor ${Math.round(floorBytes / docs)}`,
     );
+    const slow = await slowLinkFirstSync(dir, server.url);
+    console.log(
+      `  over a slow link (the fault proxy adding ${SLOW_LINK_RTT_MS / 2} ms each way, ${SLOW_LINK_RTT_MS} ms round trip): another desk's first sync ${slow.seconds.toFixed(1)} s, ${slow.requests} requests`,
+    );
     return {
       docs,
       seconds: round(seconds),
@@ -176,6 +218,7 @@ export async function benchFirstSync(dir: string, docs: number): Promise<FirstSy
       layout_seconds: round(layout),
       desk_cpu_seconds: round(cpu.desk),
       server_cpu_seconds: round(cpu.server),
+      slow_link_seconds: round(slow.seconds),
     };
   } finally {
     await server.close();

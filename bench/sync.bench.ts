@@ -45,6 +45,7 @@ interface SyncBenchResult {
     layout_seconds: number | null;
     desk_cpu_seconds: number | null;
     server_cpu_seconds: number | null;
+    slow_link_seconds: number | null;
   };
   catchup: { scans: number; seconds: number | null; bytes_per_scan: number | null };
   push: PushResult[];
@@ -115,6 +116,7 @@ async function main(): Promise<void> {
         layout_seconds: first?.layout_seconds ?? null,
         desk_cpu_seconds: first?.desk_cpu_seconds ?? null,
         server_cpu_seconds: first?.server_cpu_seconds ?? null,
+        slow_link_seconds: first?.slow_link_seconds ?? null,
       },
       catchup: {
         scans: CATCHUP_SCANS,
