@@ -203,34 +203,24 @@ export function registerMetrics(app: FastifyInstance, options: MetricsOptions): 
     done();
   });
 
+  /** An answered pull (or pages answer), its desk at the checkpoint its route recorded. */
+  const pulled = (request: FastifyRequest) => {
+    const collection = collectionOf(request);
+    pulls.inc({ collection });
+    // An answered sync request was authenticated by its route: the desk comes from there,
+    // not from a second registry lookup of the same token.
+    const desk = authenticatedDesk(request);
+    const checkpoint = pulledCheckpoint(request);
+    if (desk && checkpoint) activity.pulled(desk.deskId, desk.library, collection, checkpoint.seq);
+  };
   // A pull answers prebuilt JSON text, which skips preSerialization: it is counted as it is
-  // sent, its checkpoint as its route recorded it.
+  // sent. A pages answer streams on after onSend: counted once it is sent, at its last page.
   app.addHook('onSend', (request, reply, payload, done) => {
-    if (reply.statusCode === 200 && request.routeOptions.url === PULL_ROUTE) {
-      const collection = collectionOf(request);
-      pulls.inc({ collection });
-      // An answered sync request was authenticated by its route: the desk comes from there,
-      // not from a second registry lookup of the same token.
-      const desk = authenticatedDesk(request);
-      const checkpoint = pulledCheckpoint(request);
-      if (desk && checkpoint) {
-        activity.pulled(desk.deskId, desk.library, collection, checkpoint.seq);
-      }
-    }
+    if (reply.statusCode === 200 && request.routeOptions.url === PULL_ROUTE) pulled(request);
     done(null, payload);
   });
-
-  // A pages answer streams on after onSend: counted once it is sent, at its last page.
   app.addHook('onResponse', (request, reply, done) => {
-    if (reply.statusCode === 200 && request.routeOptions.url === PAGES_ROUTE) {
-      const collection = collectionOf(request);
-      pulls.inc({ collection });
-      const desk = authenticatedDesk(request);
-      const checkpoint = pulledCheckpoint(request);
-      if (desk && checkpoint) {
-        activity.pulled(desk.deskId, desk.library, collection, checkpoint.seq);
-      }
-    }
+    if (reply.statusCode === 200 && request.routeOptions.url === PAGES_ROUTE) pulled(request);
     done();
   });
 
