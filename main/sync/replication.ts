@@ -15,9 +15,11 @@
 // - `pending` is counted from RxDB's own state: see pendingIn.
 // - A first sync of a large library comes in pages of MAX_PULL_LIMIT documents, up to
 //   MAX_PULL_PAGES of them in one answer (the pages endpoint: one round trip per 50 pages, not
-//   per page), and the desk reads a page only once it wrote the one before, so memory holds a
-//   page or two, not the library; pulls after it (RxDB's own) never get more than two pages
-//   ahead of what is written (RxDB itself would fetch on while writes lag behind).
+//   per page). The desk parses a page only once it wrote the one before; what the server sent
+//   meanwhile waits in the connection's buffers (on loopback, about ten uncompressed pages
+//   while the desk's writes were held back), never more than one answer. Pulls after it
+//   (RxDB's own) never get more than two pages ahead of what is written (RxDB itself would
+//   fetch on while writes lag behind).
 // - While a collection is in its first sync (it held nothing when the pull began), the store
 //   writes each page with RxDB's meta rows and both checkpoints in one transaction
 //   (main/store/first-sync.ts) instead of RxDB's per-document downstream and its three or
