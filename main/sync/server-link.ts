@@ -254,6 +254,8 @@ export class ServerLink {
         }
         if (text !== '') pending.push(text);
       }
+      // Bytes of a character the answer ended in the middle of count as text left over.
+      pending.push(decoder.decode());
       if (lines === 0 || pending.join('').trim() !== '') {
         throw broken(`The consortium server's answer to ${what} broke off.`);
       }
