@@ -141,6 +141,16 @@ const errorsOf = (result: { error: readonly unknown[] }) =>
     return { code, documentId, documentInDb };
   });
 
+/** A write of `next` as `how` says: an insert, or an update of `current` or of a stale revision. */
+function writeRow<T>(
+  how: Extract<Op, { how: string }>['how'],
+  current: RxDocumentData<T> | undefined,
+  next: RxDocumentData<T>,
+): BulkWriteRow<T> {
+  if (how === 'insert') return { document: next };
+  return { previous: how === 'stale' ? { ...next, _rev: '99-stale' } : current, document: next };
+}
+
 /** Runs one operation on a side; answers what it saw. `step` makes revisions and times unique. */
 async function run(side: Side, operation: Op, step: number): Promise<unknown> {
   const lwt = LWT + step;
@@ -155,13 +165,7 @@ async function run(side: Side, operation: Op, step: number): Promise<unknown> {
         _rev: `${step + 2}-desk`,
         _meta: { lwt },
       } as ItemDoc;
-      const row: BulkWriteRow<Item> =
-        operation.how === 'insert'
-          ? { document: next }
-          : {
-              previous: operation.how === 'stale' ? { ...next, _rev: '99-stale' } : current,
-              document: next,
-            };
+      const row = writeRow(operation.how, current, next);
       return errorsOf(await side.items.bulkWrite([row], 'desk'));
     }
     case 'meta': {
@@ -175,13 +179,7 @@ async function run(side: Side, operation: Op, step: number): Promise<unknown> {
         _rev: createRevision('replication-checkpoint-key', current),
         _meta: { lwt },
       } as MetaDoc;
-      const row: BulkWriteRow<Meta> =
-        operation.how === 'insert'
-          ? { document: next }
-          : {
-              previous: operation.how === 'stale' ? { ...next, _rev: '99-stale' } : current,
-              document: next,
-            };
+      const row = writeRow(operation.how, current, next);
       return errorsOf(await side.meta.bulkWrite([row], 'replication'));
     }
     case 'read': {
