@@ -2,7 +2,7 @@
 // implementations, the desk registry, and the domain collections. Only server/store touches
 // the database drivers.
 export * from './replication-store.js';
-export { documentFields, sameDocumentState } from './document-state.js';
+export { documentFields, sameDocumentState, scopeIncludes } from './document-state.js';
 export { openSqliteReplicationStore } from './sqlite-replication-store.js';
 export { openPgReplicationStore, type PgReplicationStore } from './pg-replication-store.js';
 export {

@@ -873,7 +873,7 @@ class Push {
       const sees =
         library === EVERY_LIBRARY ||
         scopeIncludes(await this.currentScope(registration.name, id), library);
-      return answerRow(registration, unwritten, sees);
+      return answerRow(registration, row, unwritten, sees);
     }
     const { fields, version } = pushedVersion(registration, id, row.newDocumentState, isPgKey);
     const scope = await this.scopeFor(registration, fields);

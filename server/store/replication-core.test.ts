@@ -49,11 +49,18 @@ describe('judgeRow and answerRow', () => {
   });
 
   it('answers the master, nothing once applied, and a trimmed deletion to a library it left', () => {
-    const master = { id: 'h1', patron: 'p1', pickup: 'A', _deleted: false };
-    expect(answerRow(holds, { master, alreadyThere: false }, true)).toEqual([master]);
-    expect(answerRow(holds, { master, alreadyThere: true }, true)).toEqual([]);
+    const master = { id: 'h1', patron: 'p1', pickup: 'B', title: 'server only', _deleted: false };
+    // The pushing desk's row: what it holds of the document, and what it claims was stored.
+    const row = {
+      assumedMasterState: { id: 'h1', patron: 'p9', pickup: 'A', _deleted: false },
+      newDocumentState: { id: 'h1', patron: 'p9', pickup: 'A', _deleted: false },
+    };
+    expect(answerRow(holds, row, { master, alreadyThere: false }, true)).toEqual([master]);
+    expect(answerRow(holds, row, { master, alreadyThere: true }, true)).toEqual([]);
     for (const alreadyThere of [false, true]) {
-      expect(answerRow(holds, { master, alreadyThere }, false)).toEqual([
+      // Built from the desk's own row: nothing of the server's document reaches a library
+      // that does not see it.
+      expect(answerRow(holds, row, { master, alreadyThere }, false)).toEqual([
         { id: 'h1', pickup: 'A', _deleted: true },
       ]);
     }

@@ -372,15 +372,18 @@ export function judgeRow(
  * What the pushing library is answered for a row not written. A row already applied (a
  * retried push, or two desks making the same change) is a success; anything else is a
  * conflict. Either way a library the document does not concern (`sees` false) is answered
- * with a deletion, so its desk keeps no copy that it would never hear about again.
+ * with a deletion, so its desk keeps no copy that it would never hear about again. That
+ * deletion is the row's own document, not the server's: a library is not told what it does
+ * not see, even when its desk names the document (with any assumed state it likes).
  */
 export function answerRow(
   registration: Registration,
+  row: PushRow,
   { master, alreadyThere }: Unwritten,
   sees: boolean,
 ): StoredDoc[] {
   if (sees) return alreadyThere ? [] : [master];
-  return [departedView(registration, documentFields(master))];
+  return [departedView(registration, documentFields(row.newDocumentState))];
 }
 
 /** The version a written row stores, and its fields (which its scope is computed from). */

@@ -422,7 +422,7 @@ class SqliteReplicationStore implements ReplicationStore {
       const sees =
         library === EVERY_LIBRARY ||
         scopeIncludes(this.currentScope(registration.name, id), library);
-      return answerRow(registration, unwritten, sees);
+      return answerRow(registration, row, unwritten, sees);
     }
     const { fields, version } = pushedVersion(registration, id, row.newDocumentState, isKey);
     this.writeVersion(

@@ -23,6 +23,7 @@ import {
   documentFields,
   EVERY_LIBRARY,
   sameDocumentState,
+  scopeIncludes,
   type Checkpoint,
   type PullJson,
   type ReplicationStore,
@@ -349,10 +350,18 @@ export function registerSyncRoutes(
         seenBy: (name: DeskCollectionName, doc: Record<string, unknown>) =>
           store.scopeOf(name, doc),
       };
-      /** Rows on documents the desk's library no longer sees, answered with a deletion. */
+      /**
+       * Rows on documents the desk's library does not (or no longer) see, answered with a
+       * deletion so its desk drops its copy. The deletion is built from the desk's own row,
+       * never from the server's document: what a library does not see, it is not told, even
+       * when its desk names the document.
+       */
       const unseen: WireDocument[] = [];
-      const writable: typeof rows = [];
       const departed = store.registration(collection)?.departed ?? ((doc) => doc);
+      const dropped = (row: (typeof rows)[number]) => {
+        unseen.push({ ...departed(documentFields(row.newDocumentState)), _deleted: true });
+      };
+      const writable: typeof rows = [];
       for (const [i, row] of rows.entries()) {
         const master = masters.get(ids[i] ?? '');
         if (resyncing && row.assumedMasterState === null) {
@@ -369,7 +378,7 @@ export function registerSyncRoutes(
           if (row.newDocumentState['deskId'] !== desk.deskId) {
             // Another desk's record the server no longer has: this desk cannot vouch for
             // it, and drops its copy; the desk that wrote it sends it again.
-            unseen.push({ ...departed(documentFields(row.newDocumentState)), _deleted: true });
+            dropped(row);
             continue;
           }
         }
@@ -384,6 +393,13 @@ export function registerSyncRoutes(
           master !== undefined &&
           !sameDocumentState(row.assumedMasterState, master) &&
           !sameDocumentState(row.newDocumentState, master);
+        // Whether the library sees the document is the server's to say, not the assumed
+        // state's: a desk could name any state it likes there. A conflict on a document the
+        // library does not see is answered with a deletion, whatever the row.
+        if (conflicting && !scopeIncludes(await store.scopeOf(collection, master), desk.library)) {
+          dropped(row);
+          continue;
+        }
         const refusal = await checkWrite(
           collection,
           desk,
@@ -392,7 +408,7 @@ export function registerSyncRoutes(
           state,
         );
         if (refusal?.code === 'not_seen' && master !== undefined) {
-          unseen.push({ ...departed(documentFields(master)), _deleted: true });
+          dropped(row);
           continue;
         }
         if (refusal) throw new HttpError(403, 'forbidden', refusal.message);

@@ -12,7 +12,7 @@ describe('the permission table in the docs', () => {
       const operations = new Set(
         rows.filter((row) => row.collection === collection).map((row) => row.operation),
       );
-      expect([...operations].sort(), collection).toEqual(['create', 'read', 'update']);
+      expect([...operations].sort(), collection).toEqual(['create', 'probe', 'read', 'update']);
     }
   });
 

@@ -17,7 +17,7 @@ import { sampleDocuments } from '../../shared/schemas/sample-documents.js';
 import { consortium, hold, item, itemBarcode, library } from '../support/desk.js';
 
 type Verdict = 'allowed' | 'refused';
-type Operation = 'read' | 'create' | 'update';
+type Operation = 'read' | 'create' | 'update' | 'probe';
 type Scope = 'own' | 'other' | 'lent' | 'consortium';
 type Role = 'desk' | 'editor';
 
@@ -167,6 +167,43 @@ function changed(collection: DeskCollectionName, doc: Record<string, unknown>) {
   }
 }
 
+/**
+ * A state of `doc` that a desk probing for it makes up: one its own library would see where
+ * the collection has scope fields of its own, and dated before the server's, so it is never
+ * the server's state (the push is a conflict, whatever the library).
+ */
+function madeUp(collection: DeskCollectionName, doc: Record<string, unknown>) {
+  const old = { ...doc, updatedAt: '2020-01-01T00:00:00.000Z' };
+  switch (collection) {
+    case 'items':
+      return { ...old, owner: OWN, location: OWN, title: 'Made up' };
+    case 'holds':
+      return { ...old, pickupLibrary: OWN, pullLibrary: OWN };
+    case 'checkins':
+      return { ...old, library: OWN };
+    case 'crates':
+      return { ...old, origin: OWN };
+    case 'notes':
+      return { ...old, scope: 'library', libraryCode: OWN };
+    case 'libraries':
+    case 'crateScans':
+    case 'noteRevisions':
+      // Scoped by their parent (crate, note), or seen everywhere.
+      return old;
+  }
+}
+
+/** Whether an answer tells the desk something of `stored` that its own row did not hold. */
+function reveals(answer: Record<string, unknown>, stored: Record<string, unknown>, sent: object) {
+  const own = sent as Record<string, unknown>;
+  return Object.keys(stored).some(
+    (field) =>
+      field in answer &&
+      JSON.stringify(answer[field]) === JSON.stringify(stored[field]) &&
+      JSON.stringify(own[field]) !== JSON.stringify(stored[field]),
+  );
+}
+
 const keyOf = (collection: DeskCollectionName) =>
   collection === 'libraries' ? 'code' : collection === 'items' ? 'barcode' : 'id';
 
@@ -235,6 +272,25 @@ export async function checkPermissions(rows = readPermissionTable()): Promise<Pe
                 `the pages answer (${pages.status}) ${seenInPages ? 'does' : 'does not'}`,
             );
           }
+        } else if (row.operation === 'probe') {
+          // A push naming a stored document, based on a state the desk made up (madeUp): the
+          // server's answer must tell it nothing of a document its library does not see.
+          const doc = await freshDocument(server, collection, row.library, 'server');
+          await server.importDocuments(collection, [doc]);
+          const assumed = { ...madeUp(collection, { ...doc, ...stamp(deskId) }), _deleted: false };
+          const next = { ...changed(collection, assumed), _deleted: false };
+          const pushed = await request<PushResponse>(token, `/sync/${collection}/push`, {
+            rows: [{ assumedMasterState: assumed, newDocumentState: next }],
+          });
+          if (pushed.status >= 500 || (pushed.status !== 200 && pushed.status !== 403)) {
+            mismatches.push(
+              `${collection} probe ${row.library} as ${role}: answered ${pushed.status} ` +
+                `${JSON.stringify(pushed.body)}`,
+            );
+            continue;
+          }
+          const answers = pushed.status === 200 ? pushed.body.conflicts : [];
+          verdict = answers.some((answer) => reveals(answer, doc, next)) ? 'allowed' : 'refused';
         } else {
           // The row names its own desk, so only the rule under test can refuse it.
           const doc = await freshDocument(server, collection, row.library, deskId);

@@ -123,10 +123,11 @@ class Model {
 
   /** What a library receives of a master: itself, or a deletion without the secret. */
   view(collection: Collection, doc: StoredDoc, library: string): StoredDoc {
-    if (scopeIncludes(this.scope(collection, doc), library)) return doc;
-    const fields = documentFields(doc);
-    const kept = collection === 'parcels' ? parcels.departed!(fields as Parcel) : fields;
-    return { ...kept, _deleted: true };
+    return this.sees(collection, doc, library) ? doc : departed(collection, doc);
+  }
+
+  sees(collection: Collection, doc: StoredDoc, library: string): boolean {
+    return scopeIncludes(this.scope(collection, doc), library);
   }
 
   /** Applies a push; answers the expected conflicts and whether anything was written. */
@@ -137,14 +138,19 @@ class Model {
     for (const { assumedMasterState, newDocumentState } of rows) {
       const id = String(newDocumentState['id']);
       const master = masters.get(id);
+      // A library that does not see the master is answered a deletion of its own row: it is
+      // told nothing of the master.
       if (master !== undefined && sameDocumentState(master, newDocumentState)) {
         // Already applied: a success, unless the library does not see it (then a deletion).
-        const seen = this.view(collection, master, library);
-        if (seen !== master) conflicts.push(seen);
+        if (!this.sees(collection, master, library)) {
+          conflicts.push(departed(collection, newDocumentState));
+        }
         continue;
       }
       if (master !== undefined && !sameDocumentState(master, assumedMasterState)) {
-        conflicts.push(this.view(collection, master, library));
+        conflicts.push(
+          this.sees(collection, master, library) ? master : departed(collection, newDocumentState),
+        );
         continue;
       }
       masters.set(id, newDocumentState);
@@ -152,6 +158,13 @@ class Model {
     }
     return { conflicts, wrote };
   }
+}
+
+/** A document as a library it does not concern receives it: deleted, without the secret. */
+function departed(collection: Collection, doc: StoredDoc): StoredDoc {
+  const fields = documentFields(doc);
+  const kept = collection === 'parcels' ? parcels.departed!(fields as Parcel) : fields;
+  return { ...kept, _deleted: true };
 }
 
 interface Desk {
