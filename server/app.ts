@@ -2,8 +2,8 @@
 // its data folder or on PostgreSQL (several instances may share one database). Errors are JSON with a stable code and never a
 // stack trace; bodies are validated without coercion and unknown properties are refused.
 import compress from '@fastify/compress';
-import rateLimit from '@fastify/rate-limit';
-import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import rateLimit, { normalizeIP } from '@fastify/rate-limit';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { isIP } from 'node:net';
@@ -13,10 +13,10 @@ import type { DeskCollectionName, EnrolResponse } from '../shared/index.js';
 import { adminRoutes, ENROLMENT_CODE_TTL_MS, importDocuments } from './admin/index.js';
 import { registerOperations, serverVersion } from './ops/index.js';
 import { registerUpdateFeed } from './ops/update-feed.js';
-import type { DeskRole } from './store/desk-registry.js';
+import type { DeskRegistry, DeskRole } from './store/desk-registry.js';
 import { domainCollections, openBackend } from './store/index.js';
 import { watchHistory } from './sync/history.js';
-import { HttpError, registerSyncRoutes, StreamHub } from './sync/sync-routes.js';
+import { deskOfRequest, HttpError, registerSyncRoutes, StreamHub } from './sync/sync-routes.js';
 
 export interface ConsortiumServerOptions {
   readonly dataDir: string;
@@ -43,8 +43,9 @@ export interface ConsortiumServerOptions {
    * addresses, CIDR ranges and proxy-addr's range names, comma-separated (`127.0.0.1`,
    * `10.0.0.0/8`, `loopback`); see `trustedProxies`. With it, the client's address (the
    * rightmost one in the header that is not a trusted proxy) is what the rate limit counts for
-   * requests without a token and what the log shows; without it (the default) the header is
-   * ignored and that address is the socket's peer, which behind a proxy is the proxy itself.
+   * requests without an enrolled desk's token and what the log shows; without it (the default)
+   * the header is ignored and that address is the socket's peer, which behind a proxy is the
+   * proxy itself.
    */
   readonly trustProxy?: string;
   /**
@@ -54,6 +55,8 @@ export interface ConsortiumServerOptions {
    * desk's pull shows (server/sync/history.ts).
    */
   readonly newHistory?: boolean;
+  /** Requests a minute each rate-limit key may make (600): tests set a few. */
+  readonly rateLimitMax?: number;
 }
 
 export interface ConsortiumServer {
@@ -127,6 +130,36 @@ export function trustedProxies(list: string): string[] {
   return entries;
 }
 
+/**
+ * The rate limit's key for each request. A request with the token of an enrolled, unrevoked
+ * desk counts against that desk: desks of one library often share one address. Any other (no
+ * token, a malformed, unknown or revoked one) counts against its client's address (see
+ * `trustProxy`), all together: a made-up token buys no fresh budget. The administrator's and
+ * the metrics token (`named`, as digests) have a budget each: they cannot be made up, are
+ * checked without a lookup, and keep the admin and Prometheus served when the address they
+ * share with others (everyone's, behind a proxy without `trustProxy`) is used up. The desk is
+ * looked up once for the request (deskOfRequest): its route asks the same lookup.
+ */
+function deskRateLimitKey(
+  registry: DeskRegistry,
+  named: readonly { readonly digest: Buffer; readonly key: string }[],
+): (request: FastifyRequest) => Promise<string> {
+  return async (request) => {
+    const token = /^Bearer (.+)$/.exec(request.headers.authorization ?? '')?.[1];
+    if (token !== undefined) {
+      const tokenDigest = digest(token);
+      for (const secret of named) {
+        if (timingSafeEqual(tokenDigest, secret.digest)) return secret.key;
+      }
+    }
+    // A registry that fails answers the route too; the request counts by address here.
+    const desk = await deskOfRequest(registry, request).catch(() => null);
+    if (desk && !desk.revoked) return `desk:${desk.deskId}`;
+    // The plugin's own default: an IPv6 client counts by its /64, which it is given whole.
+    return `address:${normalizeIP(request.ip)}`;
+  };
+}
+
 const COMPRESSIBLE =
   /^text\/(?!event-stream)|(?:\+|\/)json(?:;|$)|(?:\+|\/)text(?:;|$)|(?:\+|\/)xml(?:;|$)|octet-stream(?:;|$)|^application\/x-ndjson(?:;|$)/u;
 
@@ -148,6 +181,12 @@ export async function startConsortiumServer(
   });
   const adminToken = options.adminToken ?? randomBytes(32).toString('base64url');
   const adminDigest = digest(adminToken);
+  const rateLimitKey = deskRateLimitKey(registry, [
+    { digest: adminDigest, key: 'admin' },
+    ...(options.metricsToken === undefined
+      ? []
+      : [{ digest: digest(options.metricsToken), key: 'metrics' }]),
+  ]);
   const streams = new StreamHub();
 
   const app = Fastify({
@@ -176,11 +215,10 @@ export async function startConsortiumServer(
     customTypes: (type: string) => COMPRESSIBLE.test(type),
   });
   await app.register(rateLimit, {
-    max: 600,
+    max: options.rateLimitMax ?? 600,
     timeWindow: 60_000,
-    // Per desk (token), not per address: desks of one library often share one. A request
-    // without a token counts against its client's address (see `trustProxy`).
-    keyGenerator: (request) => digest(request.headers.authorization ?? request.ip).toString('hex'),
+    // Per enrolled desk, else per client address: see deskRateLimitKey.
+    keyGenerator: rateLimitKey,
   });
 
   app.setErrorHandler((error: FastifyError | HttpError, _request, reply) => {

@@ -50,14 +50,37 @@ export class HttpError extends Error {
 const authenticatedDesks = new WeakMap<FastifyRequest, EnrolledDesk>();
 
 /** The desk behind the request's bearer token; refuses missing, unknown and revoked tokens. */
+/** A desk token as a bearer credential; anything else is not looked up. */
+const DESK_TOKEN = /^Bearer ([A-Za-z0-9_-]{20,200})$/;
+
+const deskLookups = new WeakMap<FastifyRequest, Promise<EnrolledDesk | null>>();
+
+/**
+ * The desk whose token `request` carries (revoked or not), null if its header holds no desk
+ * token or the registry knows none such. Looked up once per request: the rate limit's key
+ * (app.ts) and the route both ask.
+ */
+export function deskOfRequest(
+  registry: DeskRegistry,
+  request: FastifyRequest,
+): Promise<EnrolledDesk | null> {
+  let lookup = deskLookups.get(request);
+  if (lookup === undefined) {
+    const token = DESK_TOKEN.exec(request.headers.authorization ?? '')?.[1];
+    lookup = token === undefined ? Promise.resolve(null) : registry.authenticate(token);
+    deskLookups.set(request, lookup);
+  }
+  return lookup;
+}
+
 export async function authenticate(
   registry: DeskRegistry,
   request: FastifyRequest,
 ): Promise<EnrolledDesk> {
-  const header = request.headers.authorization ?? '';
-  const match = /^Bearer ([A-Za-z0-9_-]{20,200})$/.exec(header);
-  if (!match?.[1]) throw new HttpError(401, 'unauthorized', 'A desk token is required.');
-  const desk = await registry.authenticate(match[1]);
+  if (!DESK_TOKEN.test(request.headers.authorization ?? '')) {
+    throw new HttpError(401, 'unauthorized', 'A desk token is required.');
+  }
+  const desk = await deskOfRequest(registry, request);
   if (!desk) throw new HttpError(401, 'unauthorized', 'This desk token is not known.');
   if (desk.revoked) throw new HttpError(403, 'revoked', 'This desk was revoked; enrol it again.');
   authenticatedDesks.set(request, desk);
