@@ -1,6 +1,8 @@
 // The desk registry on both stores: an SQLite file and a PostgreSQL database (a real cluster
-// started for this file), with two registries on one place as two server instances have.
-import { mkdtempSync, rmSync } from 'node:fs';
+// started for this file), with two registries on one place as two server instances have; and
+// the SQLite file read as a thief would: no desk token, no used enrolment code in it.
+import Database from 'better-sqlite3';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -90,6 +92,64 @@ describe.each(backends)('the desk registry on %s', (_name, backend) => {
     } finally {
       await one.close();
       await two.close();
+    }
+  });
+});
+
+describe('the desk registry in its SQLite file', () => {
+  it('keeps no desk token, nor a used enrolment code, in any table', async () => {
+    const folder = mkdtempSync(join(tmpdir(), 'carrel-desks-'));
+    folders.push(folder);
+    const file = join(folder, 'desks.sqlite');
+    const registry = openDeskRegistry(file);
+    try {
+      const code = await registry.createEnrolmentCode('MAIN', 'desk', HOUR);
+      const desk = (await registry.enrol(code, 'desk 1'))!;
+      expect(desk).not.toBeNull();
+      const secrets = [desk.token, code, code.replace('-', '')];
+
+      // Every value of every row of every table, as another process reads the file.
+      const reader = new Database(file, { readonly: true, fileMustExist: true });
+      const values: string[] = [];
+      try {
+        const tables = reader
+          .prepare("SELECT name FROM sqlite_master WHERE type = 'table'")
+          .pluck()
+          .all() as string[];
+        for (const table of tables) {
+          for (const row of reader.prepare(`SELECT * FROM "${table}"`).raw().all() as unknown[][]) {
+            values.push(
+              ...row.map((value) =>
+                Buffer.isBuffer(value) ? value.toString('latin1') : String(value),
+              ),
+            );
+          }
+        }
+      } finally {
+        reader.close();
+      }
+      // The rows were read (the desk is there), and none holds a secret.
+      expect(values).toContain(desk.deskId);
+      expect(values.filter((value) => secrets.some((secret) => value.includes(secret)))).toEqual(
+        [],
+      );
+      // Nor do the file's bytes (the database, its write-ahead log): no stale page either.
+      for (const name of readdirSync(folder)) {
+        const bytes = readFileSync(join(folder, name)).toString('latin1');
+        expect(
+          secrets.filter((secret) => bytes.includes(secret)),
+          name,
+        ).toEqual([]);
+      }
+      // And the desk still authenticates with its token; the used code enrols nothing.
+      expect(await registry.authenticate(desk.token)).toMatchObject({
+        deskId: desk.deskId,
+        library: 'MAIN',
+        revoked: false,
+      });
+      expect(await registry.enrol(code, 'desk 2')).toBeNull();
+    } finally {
+      await registry.close();
     }
   });
 });

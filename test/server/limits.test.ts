@@ -1,0 +1,76 @@
+// The consortium server's limits on what one request may carry, over real HTTP on loopback
+// with its real SQLite store: at most MAX_PUSH_ROWS rows in a push, and a body limit on plain
+// JSON as on gzipped JSON (server-api.test.ts). Past a limit the whole request is refused and
+// nothing of it is stored; at the limit it is taken.
+import { ulid } from 'ulid';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MAX_PUSH_ROWS } from '../../shared/index.js';
+import { consortium, itemBarcode, T0 } from '../support/desk.js';
+import { startAdminTestServer, type AdminTestServer } from './admin-support.js';
+
+let t: AdminTestServer;
+let desk: { deskId: string; token: string };
+
+beforeAll(async () => {
+  t = await startAdminTestServer();
+  await t.server.importDocuments('libraries', consortium);
+  desk = await t.enrolDesk('MAIN');
+});
+afterAll(async () => {
+  await t?.close();
+});
+
+/** `count` valid check-ins of the desk's own library, each a new document. */
+function checkinRows(count: number, firstSerial: number) {
+  return Array.from({ length: count }, (_, n) => ({
+    assumedMasterState: null,
+    newDocumentState: {
+      id: ulid(),
+      barcode: itemBarcode('33907', firstSerial + n),
+      library: 'MAIN',
+      staff: 'AB',
+      scannedAt: T0,
+      outcome: { route: 'reshelve' },
+      updatedAt: T0,
+      deskId: desk.deskId,
+      _deleted: false,
+    },
+  }));
+}
+
+const storedIds = async () =>
+  new Set((await t.pull(desk.token, 'checkins')).documents.map((doc) => doc['id']));
+
+describe('the limits on one request', () => {
+  it('refuses a push of one row more than MAX_PUSH_ROWS whole, and takes MAX_PUSH_ROWS', async () => {
+    const tooMany = checkinRows(MAX_PUSH_ROWS + 1, 1);
+    const refused = await t.push(desk.token, 'checkins', tooMany);
+    expect(refused).toMatchObject({ status: 400, body: { error: { code: 'invalid_request' } } });
+    const afterRefusal = await storedIds();
+    expect(tooMany.filter((row) => afterRefusal.has(row.newDocumentState['id']))).toEqual([]);
+
+    const atLimit = checkinRows(MAX_PUSH_ROWS, 10_000);
+    const taken = await t.push(desk.token, 'checkins', atLimit);
+    expect(taken).toMatchObject({ status: 200, body: { conflicts: [] } });
+    const afterTaken = await storedIds();
+    expect(atLimit.every((row) => afterTaken.has(row.newDocumentState['id']))).toBe(true);
+  });
+
+  it('refuses a plain JSON body past the body limit, stores nothing of it, and keeps answering', async () => {
+    // One valid row whose document carries 3 MiB of text: larger than the 2 MiB body limit.
+    const [row] = checkinRows(1, 20_000);
+    const oversize = { rows: [{ ...row, padding: 'x'.repeat(3 * 1024 * 1024) }] };
+    const answer = await t.call<{ error: { code: string } }>(
+      'POST',
+      '/v1/sync/checkins/push',
+      { json: oversize },
+      desk.token,
+    );
+    expect(answer.status).toBe(413);
+    expect(answer.body.error.code).toEqual(expect.any(String));
+    expect((await storedIds()).has(row!.newDocumentState['id'])).toBe(false);
+    expect(
+      (await t.call('GET', '/v1/sync/checkins/pull?limit=1', undefined, desk.token)).status,
+    ).toBe(200);
+  });
+});
