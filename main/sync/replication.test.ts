@@ -258,6 +258,44 @@ describe('pull', () => {
     s.put('items', [item(8)]);
     await until(() => d.store.data.get('items', item(8).barcode), 'item 8 after reconnecting');
   });
+
+  it('pulls what changed while the stream was down, on the RESYNC of the reconnect', async () => {
+    // The desk has no periodic pull (only the stream, and "sync now", which this test never
+    // calls): the change made while the stream was down can only arrive through the RESYNC
+    // that starts the new connection.
+    const { desk: d, server: s } = await enrolledDesk({ items: [item(1)] });
+    await until(() => d.store.data.get('items', item(1).barcode), 'the first sync');
+    await until(() => s.streamsOpened() === 1, 'the stream');
+    // Settled: nothing pulling any more.
+    await until(() => d.sync.status().state === 'online', 'online');
+
+    // The stream is cut and kept down: every attempt to open it again is dropped.
+    let streamDown = true;
+    hook = (request) => (streamDown && request.path === '/sync/stream' ? 'drop' : undefined);
+    const attempts = () => s.requests.filter((r) => r.path === '/sync/stream').length;
+    const attemptsBefore = attempts();
+    s.dropStreams();
+    await until(() => attempts() >= attemptsBefore + 2, 'the desk failing to reconnect');
+
+    // Changed at the server while no stream is open: no event reaches the desk.
+    const itemPulls = () => s.requests.filter((r) => r.path === '/sync/items/pull').length;
+    const pullsBefore = itemPulls();
+    s.put('items', [item(2)]);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(await d.store.data.get('items', item(2).barcode)).toBeFalsy();
+    expect(itemPulls()).toBe(pullsBefore);
+    expect(s.streamsOpened()).toBe(1);
+
+    // The stream is let back: its RESYNC makes the desk pull from its checkpoint.
+    streamDown = false;
+    await until(() => s.streamsOpened() === 2, 'the stream back');
+    await until(
+      () => d.store.data.get('items', item(2).barcode),
+      'item 2 after reconnecting',
+      3_000,
+    );
+    expect(itemPulls()).toBeGreaterThan(pullsBefore);
+  });
 });
 
 describe('server history', () => {
