@@ -261,7 +261,7 @@ export async function startConsortiumServer(
       // Enrolment takes no token, so its budget (its own, 600 a minute) is the client's
       // address alone: a made-up Authorization header must not buy a fresh budget of code
       // guesses. Behind a proxy that address is the forwarded one only with `trustProxy`.
-      config: { rateLimit: { keyGenerator: (request) => request.ip } },
+      config: { rateLimit: { keyGenerator: (request) => `address:${normalizeIP(request.ip)}` } },
       schema: {
         body: {
           type: 'object',
