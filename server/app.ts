@@ -10,6 +10,7 @@ import { isIP } from 'node:net';
 import { join } from 'node:path';
 import { monotonicFactory } from 'ulid';
 import type { DeskCollectionName, EnrolResponse } from '../shared/index.js';
+import { refusalCode } from './errors.js';
 import { adminRoutes, ENROLMENT_CODE_TTL_MS, importDocuments } from './admin/index.js';
 import { registerOperations, serverVersion } from './ops/index.js';
 import { registerUpdateFeed } from './ops/update-feed.js';
@@ -236,7 +237,7 @@ export async function startConsortiumServer(
     if (status >= 500) app.log.error(error);
     return reply.status(status).send({
       error: {
-        code: status === 429 ? 'rate_limited' : status >= 500 ? 'internal' : 'bad_request',
+        code: refusalCode(error),
         message:
           status >= 500 ? 'The server could not do that; it has been logged.' : error.message,
       },

@@ -15,6 +15,7 @@ import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import { cratesWaiting, type WaitingCrate } from '../admin/index.js';
 import type { DeskRegistry } from '../store/desk-registry.js';
 import { EVERY_LIBRARY, type ReplicationStore } from '../store/index.js';
+import { refusalCode } from '../errors.js';
 import { authenticatedDesk, HttpError, pulledCheckpoint } from '../sync/sync-routes.js';
 import { SyncActivity } from './sync-activity.js';
 
@@ -41,14 +42,6 @@ const digest = (text: string) => createHash('sha256').update(text, 'utf8').diges
 function collectionOf(request: FastifyRequest): string {
   const params = request.params as { collection?: unknown } | undefined;
   return typeof params?.collection === 'string' ? params.collection : 'unknown';
-}
-
-/** The stable code of a refused request: the server's HttpError code, else by status. */
-function refusalCode(error: Error & { statusCode?: number; validation?: unknown }): string {
-  if (error instanceof HttpError) return error.code;
-  if (error.validation !== undefined) return 'invalid_request';
-  if (error.statusCode === 429) return 'rate_limited';
-  return (error.statusCode ?? 500) >= 500 ? 'internal' : 'bad_request';
 }
 
 export function registerMetrics(app: FastifyInstance, options: MetricsOptions): void {
