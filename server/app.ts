@@ -15,7 +15,12 @@ import { adminRoutes, ENROLMENT_CODE_TTL_MS, importDocuments } from './admin/ind
 import { registerOperations, serverVersion } from './ops/index.js';
 import { registerUpdateFeed } from './ops/update-feed.js';
 import type { DeskRegistry, DeskRole } from './store/desk-registry.js';
-import { domainCollections, openBackend } from './store/index.js';
+import {
+  domainCollections,
+  openBackend,
+  type CollectionRegistration,
+  type JsonDocument,
+} from './store/index.js';
 import { watchHistory } from './sync/history.js';
 import { deskOfRequest, HttpError, registerSyncRoutes, StreamHub } from './sync/sync-routes.js';
 
@@ -58,6 +63,12 @@ export interface ConsortiumServerOptions {
   readonly newHistory?: boolean;
   /** Requests a minute each rate-limit key may make (600): tests set a few. */
   readonly rateLimitMax?: number;
+  /**
+   * Collections to register besides the domain ones (after them): a test's own collection.
+   * Those marked `replicatedToDesks` are served under /v1/sync like the domain collections,
+   * validated against their schema and judged by their write rule.
+   */
+  readonly collections?: readonly CollectionRegistration<JsonDocument>[];
 }
 
 export interface ConsortiumServer {
@@ -171,12 +182,19 @@ export async function startConsortiumServer(
     options.trustProxy === undefined ? undefined : trustedProxies(options.trustProxy);
   mkdirSync(options.dataDir, { recursive: true });
   const { store, registry } = await openBackend(options);
-  for (const registration of domainCollections) store.register(registration);
+  const collections = [...domainCollections, ...(options.collections ?? [])];
+  try {
+    for (const registration of collections) store.register(registration);
+  } catch (error) {
+    // A registration the store refuses (a test's own collection): nothing stays open.
+    await Promise.allSettled([store.close(), registry.close()]);
+    throw error;
+  }
   // A database from a server without item loans gets them once (holds and crates lend).
   await store.catchUpGrants();
   const history = await watchHistory(store, {
     file: join(options.dataDir, 'history.json'),
-    collections: domainCollections.map((registration) => registration.name),
+    collections: collections.map((registration) => registration.name),
     ...(options.newHistory === undefined ? {} : { newHistory: options.newHistory }),
     log: (line) => console.warn(line),
   });

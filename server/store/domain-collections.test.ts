@@ -73,6 +73,15 @@ describe('the domain registrations', () => {
       }
     }
   });
+
+  it('are replicated to desks, each with its write rule', () => {
+    // The sync routes serve a registration only when it says so, and judge pushes by its rule
+    // (a collection without one is read-only for desks; libraries' rule refuses with a reason).
+    for (const registration of domainCollections) {
+      expect(registration.replicatedToDesks, registration.name).toBe(true);
+      expect(registration.write, registration.name).toBeTypeOf('function');
+    }
+  });
 });
 
 describe('who sees what', () => {

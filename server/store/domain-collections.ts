@@ -1,6 +1,7 @@
-// Carrel's replicated collections as registrations of the generic replication store: which
-// libraries see each document (DESIGN.md, Data). Write rules are the HTTP layer's
-// (server/sync/write-rules.ts); here is only who sees what.
+// Carrel's replicated collections as registrations of the generic replication store, each
+// with its schema (shared/schemas), its scope rule (which libraries see a document: DESIGN.md,
+// Data) and its write rule (who may push what: the rules are written in
+// server/sync/write-rules.ts, which the HTTP layer runs before a row reaches the store).
 import { collectionSchemas, isHoldEnded } from '../../shared/index.js';
 import type {
   Checkin,
@@ -12,6 +13,16 @@ import type {
   Note,
   NoteRevision,
 } from '../../shared/index.js';
+import {
+  checkinsWriteRule,
+  crateScansWriteRule,
+  cratesWriteRule,
+  holdsWriteRule,
+  itemsWriteRule,
+  librariesWriteRule,
+  noteRevisionsWriteRule,
+  notesWriteRule,
+} from '../sync/write-rules.js';
 import { defineCollection, EVERY_LIBRARY } from './replication-store.js';
 import type { CollectionRegistration, JsonDocument } from './replication-store.js';
 
@@ -20,6 +31,8 @@ export const librariesCollection = defineCollection<Library>({
   name: 'libraries',
   primaryKey: 'code',
   schema: collectionSchemas.libraries,
+  replicatedToDesks: true,
+  write: librariesWriteRule,
   scope: () => [EVERY_LIBRARY],
 });
 
@@ -33,6 +46,8 @@ export const itemsCollection = defineCollection<Item>({
   name: 'items',
   primaryKey: 'barcode',
   schema: collectionSchemas.items,
+  replicatedToDesks: true,
+  write: itemsWriteRule,
   scope: (item) => [item.owner, item.location],
 });
 
@@ -45,6 +60,8 @@ export const holdsCollection = defineCollection<Hold>({
   name: 'holds',
   primaryKey: 'id',
   schema: collectionSchemas.holds,
+  replicatedToDesks: true,
+  write: holdsWriteRule,
   scope: (hold) => [hold.pickupLibrary, hold.pullLibrary],
   departed: ({ patronRef: _patronRef, shelfName: _shelfName, ...hold }) => hold,
   // Both ends of a hold need its copy's title and call number (pull list, slips, the hold
@@ -65,6 +82,8 @@ export const checkinsCollection = defineCollection<Checkin>({
   name: 'checkins',
   primaryKey: 'id',
   schema: collectionSchemas.checkins,
+  replicatedToDesks: true,
+  write: checkinsWriteRule,
   scope: (checkin) => [checkin.library],
 });
 
@@ -73,6 +92,8 @@ export const cratesCollection = defineCollection<Crate>({
   name: 'crates',
   primaryKey: 'id',
   schema: collectionSchemas.crates,
+  replicatedToDesks: true,
+  write: cratesWriteRule,
   scope: (crate) => [crate.origin, crate.destination],
 });
 
@@ -88,6 +109,8 @@ export const crateScansCollection = defineCollection<CrateScan>({
   name: 'crateScans',
   primaryKey: 'id',
   schema: collectionSchemas.crateScans,
+  replicatedToDesks: true,
+  write: crateScansWriteRule,
   scopeFrom: { collection: 'crates', key: 'crateId' },
   grants: {
     collection: 'items',
@@ -105,6 +128,8 @@ export const notesCollection = defineCollection<Note>({
   name: 'notes',
   primaryKey: 'id',
   schema: collectionSchemas.notes,
+  replicatedToDesks: true,
+  write: notesWriteRule,
   scope: (note) =>
     note.scope === 'consortium'
       ? [EVERY_LIBRARY]
@@ -118,6 +143,8 @@ export const noteRevisionsCollection = defineCollection<NoteRevision>({
   name: 'noteRevisions',
   primaryKey: 'id',
   schema: collectionSchemas.noteRevisions,
+  replicatedToDesks: true,
+  write: noteRevisionsWriteRule,
   scopeFrom: { collection: 'notes', key: 'noteId' },
 });
 

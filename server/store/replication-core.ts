@@ -98,6 +98,9 @@ export function checkRegistration(
   if ((typeof scope === 'function') === (scopeFrom !== undefined)) {
     throw problem('give exactly one of scope (a function) and scopeFrom');
   }
+  if (registration.write !== undefined && typeof registration.write !== 'function') {
+    throw problem('the write rule must be a function');
+  }
   checkGrants(registration, taken, problem);
   if (scopeFrom === undefined) return;
   if (!isKey(scopeFrom.collection) || !isKey(scopeFrom.key)) {

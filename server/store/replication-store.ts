@@ -6,8 +6,9 @@
 // written once, as pure functions, in replication-core.ts; each store keeps its own I/O.
 //
 // The store is generic: a collection is a registration (name, primary key, schema, scope
-// rule). It stores and scopes documents; it does not validate them (the HTTP layer runs the
-// schema's validator and the collection's write rule before a row reaches `push`).
+// rule, write rule). It stores and scopes documents; it does not validate them nor judge who
+// may write them (the HTTP layer, server/sync/, runs the schema's validator and the
+// registration's write rule before a row reaches `push`).
 //
 // A document that stops concerning a library (a hold whose pickup library changed, a
 // library note made another library's) reaches that library once more as a deletion
@@ -19,6 +20,7 @@
 // scope, it is told so the same way.
 import type { RxJsonSchema } from 'rxdb';
 import type { WithDeletedFlag } from '../../shared/index.js';
+import type { EnrolledDesk } from './desk-registry.js';
 
 /** A document as it crosses the wire: a JSON object. */
 export type JsonDocument = Readonly<Record<string, unknown>>;
@@ -130,11 +132,62 @@ export interface ScopeGrant<Doc extends JsonDocument> {
   readonly whileParent?: (parent: JsonDocument) => boolean;
 }
 
+/** What a write rule may ask of the server's current state. */
+export interface ServerState {
+  /** The current state of a document (`_deleted` included), for rules on another collection. */
+  get(collection: string, id: string): Promise<StoredDoc | undefined>;
+  /** Libraries that see a document now (lent scope included), `['*']` for every library. */
+  seenBy(collection: string, doc: JsonDocument): Promise<readonly string[]>;
+}
+
+/** Why a write rule refuses a pushed row. */
+export interface Refusal {
+  /**
+   * `forbidden`: the push is refused (403). `not_seen`: the row changes a document the
+   * desk's library no longer sees (the hold that lent it another library's item ended
+   * while the desk was offline). It is not written; the push answers it with a deletion, as
+   * the store answers a conflict on a document that left the library, so the desk drops its
+   * copy instead of retrying a refused push forever.
+   */
+  readonly code: 'forbidden' | 'not_seen';
+  readonly message: string;
+}
+
+/**
+ * Whether `desk` (its library and role come from its token, never from the body) may push
+ * `next`, a row already valid against the collection's schema. `master` is the state the row
+ * changes: the server's current one, or, for a row that conflicts with it, the state the desk
+ * started from (a late change is judged as the change it was, and answered as a conflict).
+ * `undefined` when the document is new. Null allows the row. Runs after the check every
+ * desk-written row passes (its `deskId` is the pushing desk's), so a collection desks write
+ * needs a `deskId` field.
+ */
+export type WriteRule<Doc extends JsonDocument = JsonDocument> = (
+  desk: EnrolledDesk,
+  next: StoredDoc<Doc>,
+  master: StoredDoc<Doc> | undefined,
+  state: ServerState,
+) => Promise<Refusal | null> | Refusal | null;
+
 export type CollectionRegistration<Doc extends JsonDocument> = {
   readonly name: string;
   readonly primaryKey: keyof Doc & string;
-  /** The collection's JSON schema: the HTTP layer validates pushed rows with it. */
+  /**
+   * The collection's JSON schema (RxDB's, as desks use it): the HTTP layer validates pushed
+   * rows with it, refusing unknown properties and wrong types, never coercing.
+   */
   readonly schema: RxJsonSchema<Doc>;
+  /**
+   * Served to desks over /v1/sync (pull, pages, push, and the live stream's `changed`
+   * events). Without it the collection is stored and scoped but only the server writes and
+   * reads it.
+   */
+  readonly replicatedToDesks?: boolean;
+  /**
+   * Who may push what (WriteRule). Without one the collection is read-only for desks: every
+   * pushed row is refused (`forbidden`).
+   */
+  readonly write?: WriteRule<Doc>;
   /**
    * What a library the document no longer concerns receives, as a deletion: drop what it
    * has no business keeping (a moved hold's patron reference). Default: the document.

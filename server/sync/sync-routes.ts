@@ -1,6 +1,11 @@
 // The replication endpoints under /v1/sync: pull by checkpoint (one page, or several in one
 // answer for a first sync), push with conflict answers, and the live stream that tells desks
 // to pull. Desk identity comes from the bearer token.
+//
+// The routes are generic: they serve every collection registered on the store and marked
+// `replicatedToDesks`, validating pushed rows against the registration's schema and judging
+// them by its write rule (write-rules.ts, checkWrite). Any other name is refused as a
+// malformed request (400 `invalid_request`), before the desk's token is looked at.
 import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import {
@@ -9,7 +14,7 @@ import {
   PULL_PAGES_TYPE,
   collectionSchemas,
   MAX_PUSH_ROWS,
-  createDocumentValidator,
+  compileDocumentValidator,
   replicatedCollections,
   type DeskCollectionName,
   type PushResponse,
@@ -25,13 +30,27 @@ import {
   sameDocumentState,
   scopeIncludes,
   type Checkpoint,
+  type CollectionRegistration,
+  type JsonDocument,
   type PullJson,
   type ReplicationStore,
 } from '../store/index.js';
-import { checkWrite } from './write-rules.js';
+import { checkWrite, type ServerState } from './write-rules.js';
 
-const isReplicated = (name: string): name is DeskCollectionName =>
+const isReplicated = (name: string): boolean =>
   (replicatedCollections as readonly string[]).includes(name);
+
+/**
+ * The registration of `collection` if the store has it and desks replicate it; what the sync
+ * routes serve.
+ */
+export function servedRegistration(
+  store: ReplicationStore,
+  collection: string,
+): CollectionRegistration<JsonDocument> | undefined {
+  const registration = store.registration(collection);
+  return registration?.replicatedToDesks === true ? registration : undefined;
+}
 
 export class HttpError extends Error {
   constructor(
@@ -108,12 +127,22 @@ function pullResponseJson({ documents, checkpoint }: PullJson): string {
   return `{"documents":${documents},"checkpoint":{"seq":${checkpoint.seq}}}`;
 }
 
+/** Any name here; which collections are served is the store's to say (servedRegistration). */
 const collectionParam = {
   type: 'object',
   additionalProperties: false,
   required: ['collection'],
-  properties: { collection: { type: 'string', enum: [...replicatedCollections] } },
+  properties: { collection: { type: 'string' } },
 } as const;
+
+/** A `changed` event may name any served collection; desks ignore those they do not know. */
+type SentMessage =
+  | StreamMessage
+  | {
+      readonly type: 'changed';
+      readonly collection: string;
+      readonly checkpoint: Checkpoint;
+    };
 
 /**
  * A desk is told at most once per this window per collection: the first change at once, later
@@ -127,13 +156,23 @@ interface StreamEntry {
   readonly desk: EnrolledDesk;
   readonly reply: FastifyReply;
   /** Changes held back in the current window: collection -> newest seq. */
-  readonly pending: Map<DeskCollectionName, number>;
+  readonly pending: Map<string, number>;
   timer: ReturnType<typeof setTimeout> | undefined;
 }
 
 /** Live streams by desk, to tell them a collection changed. */
 export class StreamHub {
   private readonly streams = new Set<StreamEntry>();
+  /** The collections desks are told of: the shared list until the routes name theirs. */
+  private serves: (collection: string) => boolean = isReplicated;
+
+  /**
+   * Tells of changes to the collections `serves` accepts only (registerSyncRoutes: those it
+   * serves), every other commit staying unannounced.
+   */
+  serveCollections(serves: (collection: string) => boolean): void {
+    this.serves = serves;
+  }
 
   add(desk: EnrolledDesk, reply: FastifyReply): () => void {
     const entry: StreamEntry = { desk, reply, pending: new Map(), timer: undefined };
@@ -157,7 +196,7 @@ export class StreamHub {
     libraries: readonly string[] = [EVERY_LIBRARY],
     pushedBy?: string | null,
   ): void {
-    if (!isReplicated(collection)) return;
+    if (!this.serves(collection)) return;
     const everyone = libraries.includes(EVERY_LIBRARY);
     for (const entry of this.streams) {
       if (!everyone && !libraries.includes(entry.desk.library)) continue;
@@ -191,7 +230,7 @@ export class StreamHub {
   }
 }
 
-function send(reply: FastifyReply, message: StreamMessage): void {
+function send(reply: FastifyReply, message: SentMessage): void {
   reply.raw.write(`data: ${JSON.stringify(message)}\n\n`);
 }
 
@@ -213,12 +252,32 @@ export function registerSyncRoutes(
   },
 ): void {
   const { store, registry, streams, history } = deps;
-  const validators = new Map(
-    replicatedCollections.map((name) => [
-      name,
-      createDocumentValidator(name, { withDeletedFlag: true }),
-    ]),
-  );
+  streams.serveCollections((name) => servedRegistration(store, name) !== undefined);
+
+  /**
+   * The served registration a route's `:collection` names. Checked before the schema checks
+   * of the query and body, as a malformed parameter is, so an unknown name answers the same
+   * whatever else the request holds, and before the desk's token is looked at.
+   */
+  const served = (collection: string): CollectionRegistration<JsonDocument> => {
+    const registration = servedRegistration(store, collection);
+    if (registration === undefined) {
+      throw new HttpError(
+        400,
+        'invalid_request',
+        'The request is not valid: params/collection names no collection desks replicate.',
+      );
+    }
+    return registration;
+  };
+  const servedCollection = (
+    request: FastifyRequest<{ Params: { collection: string } }>,
+    _reply: FastifyReply,
+    done: (error?: Error) => void,
+  ): void => {
+    served(request.params.collection); // a throw here is the request's error answer
+    done();
+  };
 
   const pullQuery = {
     after: { type: 'string', pattern: '^[0-9]{1,15}$' },
@@ -233,7 +292,7 @@ export function registerSyncRoutes(
    */
   async function pullRequest(
     request: FastifyRequest<{
-      Params: { collection: DeskCollectionName };
+      Params: { collection: string };
       Querystring: { after?: string; limit?: string };
     }>,
     reply: FastifyReply,
@@ -250,11 +309,12 @@ export function registerSyncRoutes(
   }
 
   app.get<{
-    Params: { collection: DeskCollectionName };
+    Params: { collection: string };
     Querystring: { after?: string; limit?: string };
   }>(
     '/v1/sync/:collection/pull',
     {
+      preValidation: servedCollection,
       schema: {
         params: collectionParam,
         querystring: { type: 'object', additionalProperties: false, properties: pullQuery },
@@ -273,11 +333,12 @@ export function registerSyncRoutes(
   );
 
   app.get<{
-    Params: { collection: DeskCollectionName };
+    Params: { collection: string };
     Querystring: { after?: string; limit?: string; pages?: string };
   }>(
     '/v1/sync/:collection/pages',
     {
+      preValidation: servedCollection,
       schema: {
         params: collectionParam,
         querystring: {
@@ -313,11 +374,12 @@ export function registerSyncRoutes(
   );
 
   app.post<{
-    Params: { collection: DeskCollectionName };
+    Params: { collection: string };
     Body: { rows: { assumedMasterState: WireDocument | null; newDocumentState: WireDocument }[] };
   }>(
     '/v1/sync/:collection/push',
     {
+      preValidation: servedCollection,
       schema: {
         params: collectionParam,
         body: {
@@ -347,8 +409,9 @@ export function registerSyncRoutes(
       void reply.header(HISTORY_HEADER, history());
       const resyncing = request.headers[RESYNC_HEADER] !== undefined;
       const collection = request.params.collection;
-      const validate = validators.get(collection);
-      if (!validate) throw new HttpError(404, 'not_found', 'No such collection.');
+      const registration = served(collection);
+      // Compiled once per schema (shared/schemas/validate.ts): strict, no coercion, no defaults.
+      const validate = compileDocumentValidator(registration.schema, { withDeletedFlag: true });
       const rows = request.body.rows;
       for (const row of rows) {
         // Every document against the shared schema: unknown fields and wrong types refused.
@@ -361,17 +424,14 @@ export function registerSyncRoutes(
           );
         }
       }
-      const ids = rows.map((row) => String(row.newDocumentState[primaryKeyOf(collection)]));
+      const key = registration.primaryKey;
+      const ids = rows.map((row) => String(row.newDocumentState[key]));
       const masters = new Map(
-        (await store.get(collection, ids)).map((doc) => [
-          String(doc[primaryKeyOf(collection)]),
-          doc,
-        ]),
+        (await store.get(collection, ids)).map((doc) => [String(doc[key]), doc]),
       );
-      const state = {
-        get: async (name: DeskCollectionName, id: string) => (await store.get(name, [id]))[0],
-        seenBy: (name: DeskCollectionName, doc: Record<string, unknown>) =>
-          store.scopeOf(name, doc),
+      const state: ServerState = {
+        get: async (name, id) => (await store.get(name, [id]))[0],
+        seenBy: (name, doc) => store.scopeOf(name, doc),
       };
       /**
        * Rows on documents the desk's library does not (or no longer) see, answered with a
@@ -380,7 +440,7 @@ export function registerSyncRoutes(
        * when its desk names the document.
        */
       const unseen: WireDocument[] = [];
-      const departed = store.registration(collection)?.departed ?? ((doc) => doc);
+      const departed = registration.departed ?? ((doc) => doc);
       const dropped = (row: (typeof rows)[number]) => {
         unseen.push({ ...departed(documentFields(row.newDocumentState)), _deleted: true });
       };
@@ -424,7 +484,7 @@ export function registerSyncRoutes(
           continue;
         }
         const refusal = await checkWrite(
-          collection,
+          registration,
           desk,
           row.newDocumentState,
           conflicting ? (row.assumedMasterState ?? undefined) : master,
