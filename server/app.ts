@@ -64,6 +64,13 @@ export interface ConsortiumServerOptions {
   /** Requests a minute each rate-limit key may make (600): tests set a few. */
   readonly rateLimitMax?: number;
   /**
+   * How long a request may take to arrive whole, and a connection may stay silent, before the
+   * server closes it (30 s): a client that stalls mid-request holds no socket for longer. The
+   * live stream writes a keep-alive every 25 s, so below that a quiet stream is closed too
+   * (and the desk reconnects): tests set less.
+   */
+  readonly requestTimeoutMs?: number;
+  /**
    * Collections to register besides the domain ones (after them): a test's own collection.
    * Those marked `replicatedToDesks` are served under /v1/sync like the domain collections,
    * validated against their schema and judged by their write rule.
@@ -211,8 +218,8 @@ export async function startConsortiumServer(
   const app = Fastify({
     logger: options.logger ?? false,
     bodyLimit: 2 * 1024 * 1024,
-    connectionTimeout: 30_000,
-    requestTimeout: 30_000,
+    connectionTimeout: options.requestTimeoutMs ?? 30_000,
+    requestTimeout: options.requestTimeoutMs ?? 30_000,
     // Validation refuses: no type coercion, no silent removal of unknown properties.
     ajv: {
       customOptions: {

@@ -1,7 +1,10 @@
 // The consortium server's limits on what one request may carry, over real HTTP on loopback
 // with its real SQLite store: at most MAX_PUSH_ROWS rows in a push, and a body limit on plain
 // JSON as on gzipped JSON (server-api.test.ts). Past a limit the whole request is refused and
-// nothing of it is stored; at the limit it is taken.
+// nothing of it is stored; at the limit it is taken. And a time limit: a request that stalls
+// before it has arrived whole is closed.
+import { once } from 'node:events';
+import { connect } from 'node:net';
 import { ulid } from 'ulid';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_PUSH_ROWS } from '../../shared/index.js';
@@ -73,4 +76,50 @@ describe('the limits on one request', () => {
       (await t.call('GET', '/v1/sync/checkins/pull?limit=1', undefined, desk.token)).status,
     ).toBe(200);
   });
+});
+
+describe('a request that stalls mid-body', () => {
+  let slow: AdminTestServer;
+  beforeAll(async () => {
+    slow = await startAdminTestServer({ requestTimeoutMs: 500 });
+    await slow.server.importDocuments('libraries', consortium);
+  });
+  afterAll(async () => {
+    await slow?.close();
+  });
+
+  it(
+    'is closed by the server, which answers other requests meanwhile',
+    { timeout: 20_000 },
+    async () => {
+      const { token } = await slow.enrolDesk('MAIN');
+      const { hostname, port } = new URL(slow.server.url);
+      const socket = connect(Number(port), hostname);
+      await once(socket, 'connect');
+      const received: Buffer[] = [];
+      socket.on('data', (chunk: Buffer) => received.push(chunk));
+      const closed = once(socket, 'close');
+      // Headers and the start of a body promised at 1,000 bytes, then nothing more.
+      socket.write(
+        [
+          'POST /v1/sync/checkins/push HTTP/1.1',
+          `Host: ${hostname}`,
+          `Authorization: Bearer ${token}`,
+          'Content-Type: application/json',
+          'Content-Length: 1000',
+          '',
+          '{"rows":[',
+        ].join('\r\n'),
+      );
+      expect((await slow.call('GET', '/v1/health', undefined, null)).status).toBe(200);
+      // Without the time limit the socket stays open and this waits until the test times out.
+      await closed;
+      // Closed silently (the connection's time limit) or answered 408 (the request's).
+      const answer = Buffer.concat(received).toString('latin1');
+      expect(answer === '' || answer.startsWith('HTTP/1.1 408')).toBe(true);
+      expect(
+        (await slow.call('GET', '/v1/sync/checkins/pull?limit=1', undefined, token)).status,
+      ).toBe(200);
+    },
+  );
 });
