@@ -6,27 +6,18 @@ import type { RxJsonSchema } from 'rxdb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StreamMessage, WireDocument } from '../../shared/index.js';
 import { defineCollection, type Refusal, type WriteRule } from '../../server/store/index.js';
-import { tools, type Parcel } from '../../server/store/testing/parcels.js';
+import { parcels as storeParcels, tools, type Parcel } from '../../server/store/testing/parcels.js';
 import { startAdminTestServer, type AdminTestServer } from './admin-support.js';
 
 /** A parcel as desks write it: the store's test parcel, with the desk that wrote it. */
 type DeskParcel = Parcel & { deskId: string };
 
-const deskParcelSchema: RxJsonSchema<DeskParcel> = {
-  version: 0,
-  primaryKey: 'id',
-  type: 'object',
-  additionalProperties: false,
-  properties: {
-    id: { type: 'string', maxLength: 40 },
-    libraries: { type: 'array', items: { type: 'string' } },
-    label: { type: 'string' },
-    secret: { type: 'string' },
-    tools: { type: 'array', items: { type: 'string' } },
-    deskId: { type: 'string' },
-  },
-  required: ['id', 'libraries', 'label', 'deskId'],
-};
+/** The store's parcel schema with the desk that wrote the parcel, which desks must name. */
+const deskParcelSchema = {
+  ...storeParcels.schema,
+  properties: { ...storeParcels.schema.properties, deskId: { type: 'string' } },
+  required: [...(storeParcels.schema.required as string[]), 'deskId'],
+} as RxJsonSchema<DeskParcel>;
 
 const refusal: Refusal = {
   code: 'forbidden',
