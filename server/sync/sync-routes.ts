@@ -68,7 +68,6 @@ export class HttpError extends Error {
  */
 const authenticatedDesks = new WeakMap<FastifyRequest, EnrolledDesk>();
 
-/** The desk behind the request's bearer token; refuses missing, unknown and revoked tokens. */
 /** A desk token as a bearer credential; anything else is not looked up. */
 const DESK_TOKEN = /^Bearer ([A-Za-z0-9_-]{20,200})$/;
 
@@ -92,6 +91,7 @@ export function deskOfRequest(
   return lookup;
 }
 
+/** The desk behind the request's bearer token; refuses missing, unknown and revoked tokens. */
 export async function authenticate(
   registry: DeskRegistry,
   request: FastifyRequest,

@@ -14,6 +14,7 @@ import {
   type DeskCollectionName,
 } from '../../shared/index.js';
 import type { EnrolledDesk } from '../store/desk-registry.js';
+import { scopeIncludes } from '../store/document-state.js';
 import type {
   CollectionRegistration,
   JsonDocument,
@@ -127,7 +128,7 @@ export const itemsWriteRule: WriteRule = async (desk, next, master, state) => {
   const fields = onlyDeskFields('items', master, next);
   if (fields) return fields;
   const seen = await state.seenBy('items', master);
-  if (!seen.includes(library) && !seen.includes('*') && next['location'] !== library) {
+  if (!scopeIncludes(seen, library) && next['location'] !== library) {
     return {
       code: 'not_seen',
       message: 'This item is neither owned by, at, nor on a hold or crate of this library.',
@@ -195,11 +196,16 @@ export const cratesWriteRule: WriteRule = (desk, next, master) => {
   return null;
 };
 
+/** Whether `desk` may edit `note`: its library's own, or a consortium note as an editor. */
+function mayEditNote(desk: EnrolledDesk, note: Doc): boolean {
+  return note['scope'] === 'consortium'
+    ? desk.role === 'editor'
+    : note['libraryCode'] === desk.library;
+}
+
 /** Notes: the library's own; consortium notes need an editor. */
 export const notesWriteRule: WriteRule = (desk, next, master) => {
-  const scoped = (doc: Doc) =>
-    doc['scope'] === 'consortium' ? desk.role === 'editor' : doc['libraryCode'] === desk.library;
-  if (!scoped(next) || (master && !scoped(master))) {
+  if (!mayEditNote(desk, next) || (master && !mayEditNote(desk, master))) {
     return refuse('This desk may not edit that note (consortium notes need an editor).');
   }
   return null;
@@ -209,7 +215,7 @@ export const notesWriteRule: WriteRule = (desk, next, master) => {
 export const noteRevisionsWriteRule: WriteRule = async (desk, next, master, state) => {
   const note = await state.get('notes', String(next['noteId']));
   if (!note) return refuse('Push the note before its revisions.');
-  const allowed =
-    note['scope'] === 'consortium' ? desk.role === 'editor' : note['libraryCode'] === desk.library;
-  return allowed ? appendOnly(master, next) : refuse('This desk may not edit that note.');
+  return mayEditNote(desk, note)
+    ? appendOnly(master, next)
+    : refuse('This desk may not edit that note.');
 };

@@ -121,11 +121,6 @@ class Model {
     return [...fromParcels, ...fromTags];
   }
 
-  /** What a library receives of a master: itself, or a deletion without the secret. */
-  view(collection: Collection, doc: StoredDoc, library: string): StoredDoc {
-    return this.sees(collection, doc, library) ? doc : departed(collection, doc);
-  }
-
   sees(collection: Collection, doc: StoredDoc, library: string): boolean {
     return scopeIncludes(this.scope(collection, doc), library);
   }
