@@ -25,9 +25,11 @@ beforeAll(async () => {
       complete = true;
       const body = Buffer.concat(chunks).toString();
       seen.whole.push(body);
-      if (request.url === '/stream') {
+      if (request.url === '/stream' || request.url === '/dying-stream') {
         response.writeHead(200, { 'content-type': 'text/event-stream' });
         response.write('data: one\n\n');
+        // A server killed mid-stream: its connection goes without the answer's end.
+        if (request.url === '/dying-stream') setTimeout(() => response.socket?.destroy(), 20);
         return;
       }
       response.writeHead(200, { 'content-type': 'application/json' });
@@ -143,6 +145,24 @@ describe('the fault proxy', () => {
     expect(answer.status).toBe(200);
     expect(seen.whole).not.toContain('while down');
     expect(seen.whole).toContain('back');
+    await proxy.close();
+  });
+
+  it("cuts a desk's stream when the server's end of it dies", async () => {
+    reset();
+    const proxy = await startFaultProxy({ target, seed: 1 });
+    const stream = await fetch(`${proxy.url}/dying-stream`, {
+      headers: { accept: 'text/event-stream' },
+    });
+    const reader = stream.body!.getReader();
+    const first = (await reader.read()) as { value?: Uint8Array };
+    expect(new TextDecoder().decode(first.value)).toContain('one');
+    const hung = new Promise<string>((done) => setTimeout(() => done('still open'), 2_000));
+    const next = reader.read().then(
+      () => 'ended',
+      () => 'cut',
+    );
+    expect(await Promise.race([next, hung])).toBe('cut');
     await proxy.close();
   });
 

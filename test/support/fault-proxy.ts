@@ -243,6 +243,12 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
       socket.once('close', () => clearTimeout(timer));
     }
     socket.once('close', () => answer.destroy());
+    // A server that dies mid-stream (killed, not stopped) takes the desk's connection with it,
+    // as the desk's would go without a proxy in between: `pipe` ends the answer only when the
+    // server ended it.
+    answer.once('close', () => {
+      if (!answer.complete) socket.destroy();
+    });
   }
 
   const server = createServer({ keepAlive: true }, (request, response) => {
