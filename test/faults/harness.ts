@@ -33,6 +33,7 @@ const fixtures = join(import.meta.dirname, 'fixtures');
 export type DeskCommand =
   | { cmd: 'enrol'; serverUrl: string; code: string; deskName: string }
   | { cmd: 'sync' }
+  | { cmd: 'changes' }
   | { cmd: 'work'; barcodes: readonly string[]; crateEvery: number; pauseMs: number }
   | { cmd: 'crates' }
   | { cmd: 'dump'; file: string }
@@ -51,6 +52,8 @@ export type DeskMessage =
   | ({ type: 'ack' } & Ack)
   | { type: 'refused'; code: string }
   | { type: 'status'; status: SyncStatus }
+  /** How many document changes the desk's replicated collections saw since it started. */
+  | { type: 'changes'; count: number }
   | { type: 'done' }
   | { type: 'closed' }
   | { type: 'error'; message: string };
@@ -125,6 +128,12 @@ export class DeskProcess {
     const answer = await this.send({ cmd: 'sync' });
     if (answer.type !== 'status') throw new Error(`sync answered ${answer.type}`);
     return answer.status;
+  }
+
+  async changeCount(): Promise<number> {
+    const answer = await this.send({ cmd: 'changes' });
+    if (answer.type !== 'changes') throw new Error(`changes answered ${answer.type}`);
+    return answer.count;
   }
 
   async close(): Promise<void> {
@@ -307,15 +316,22 @@ export function buildScenario(
 // ---- Sync until quiet, and the history check -------------------------------------------------
 
 /**
- * Asks every desk to sync until two rounds in a row end with every desk online and nothing
- * pending: after a round in which nobody pushed, every desk's next pull sees the final state.
- * Answers the desks that never settled, as sentences (none: quiet).
+ * Asks every desk to sync until two rounds in a row are quiet, and answers the desks that
+ * never settled, as sentences (none: quiet). A round is every desk's "sync now", then every
+ * desk unpacking and sealing its crates, then a pause; it is quiet when every desk's sync
+ * ended online with nothing pending and no desk's documents changed since the round before
+ * ended (its own writes, pulled ones, resolved conflicts). After two quiet rounds nothing was
+ * pending anywhere when the second began and nothing was written during it, so no push
+ * changed the server then, and every desk's pull in it brought nothing new: every desk holds
+ * the server's state.
  */
 export async function syncUntilQuiet(
   desks: readonly DeskProcess[],
   timeoutMs: number,
 ): Promise<string[]> {
   const started = Date.now();
+  const changeCounts = () => Promise.all(desks.map((desk) => desk.changeCount()));
+  let counts = await changeCounts();
   let quiet = 0;
   let last: SyncStatus[] = [];
   while (quiet < 2) {
@@ -331,17 +347,16 @@ export async function syncUntilQuiet(
     }
     last = await Promise.all(desks.map((desk) => desk.syncNow()));
     const settled = last.every((status) => status.state === 'online' && status.pending === 0);
-    // Crates that arrived by now are unpacked: their receipts are part of the history (and
-    // make the round unsettled if there was anything to unpack).
-    const before = desks.reduce((n, desk) => n + desk.acks.length, 0);
+    // Crates that arrived by now are unpacked and full ones sealed, as staff would; what
+    // that writes makes the round a busy one.
     for (const desk of desks) await desk.send({ cmd: 'crates' });
-    const unpacked = desks.reduce((n, desk) => n + desk.acks.length, 0) !== before;
-    quiet = settled && !unpacked ? quiet + 1 : 0;
-    // A round can end settled while a desk still writes in reply to what it just pulled (a
-    // lost capture is re-routed 300 ms after the holds change) and the server tells the
-    // other desks of that within its stream window (150 ms): wait that out between rounds,
-    // so two quiet rounds in a row mean nobody wrote in between.
+    // A desk can still write in reply to what it just pulled (a lost capture is re-routed
+    // 300 ms after the holds change): wait that out, so the write falls in this round.
     await new Promise((done) => setTimeout(done, 500));
+    const now = await changeCounts();
+    const unchanged = now.every((count, d) => count === counts[d]);
+    counts = now;
+    quiet = settled && unchanged ? quiet + 1 : 0;
   }
   return [];
 }
