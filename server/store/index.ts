@@ -3,6 +3,7 @@
 // the database drivers.
 export * from './replication-store.js';
 export { documentFields, sameDocumentState, scopeIncludes } from './document-state.js';
+export { departedView } from './replication-core.js';
 export { openSqliteReplicationStore } from './sqlite-replication-store.js';
 export { openPgReplicationStore, type PgReplicationStore } from './pg-replication-store.js';
 export {

@@ -25,6 +25,7 @@ import {
 } from '../../shared/index.js';
 import type { DeskRegistry, EnrolledDesk } from '../store/desk-registry.js';
 import {
+  departedView,
   documentFields,
   EVERY_LIBRARY,
   sameDocumentState,
@@ -440,9 +441,8 @@ export function registerSyncRoutes(
        * when its desk names the document.
        */
       const unseen: WireDocument[] = [];
-      const departed = registration.departed ?? ((doc) => doc);
       const dropped = (row: (typeof rows)[number]) => {
-        unseen.push({ ...departed(documentFields(row.newDocumentState)), _deleted: true });
+        unseen.push(departedView(registration, documentFields(row.newDocumentState)));
       };
       const writable: typeof rows = [];
       for (const [i, row] of rows.entries()) {

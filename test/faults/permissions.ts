@@ -8,6 +8,7 @@ import { join, resolve } from 'node:path';
 import { ulid } from 'ulid';
 import { startConsortiumServer, type ConsortiumServer } from '../../server/app.js';
 import {
+  sameValue,
   SYNC_BASE_PATH,
   type DeskCollectionName,
   type PullResponse,
@@ -199,8 +200,8 @@ function reveals(answer: Record<string, unknown>, stored: Record<string, unknown
   return Object.keys(stored).some(
     (field) =>
       field in answer &&
-      JSON.stringify(answer[field]) === JSON.stringify(stored[field]) &&
-      JSON.stringify(own[field]) !== JSON.stringify(stored[field]),
+      sameValue(answer[field], stored[field]) &&
+      !sameValue(own[field], stored[field]),
   );
 }
 

@@ -10,9 +10,10 @@ import { join } from 'node:path';
 import { ulid } from 'ulid';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startConsortiumServer, type ConsortiumServer } from '../../server/app.js';
-import type { PullResponse, StreamMessage } from '../../shared/index.js';
+import type { PullResponse } from '../../shared/index.js';
 import { consortium, itemBarcode, T0 } from '../support/desk.js';
 import { startPostgres, type PostgresCluster } from '../support/postgres.js';
+import { streamMessages } from '../support/stream-messages.js';
 
 let cluster: PostgresCluster;
 const folders: string[] = [];
@@ -159,39 +160,6 @@ describe('concurrent pushes through the server', () => {
   });
 });
 
-/** The `data:` messages of an SSE response, in order. */
-function messages(response: Response) {
-  const queue: StreamMessage[] = [];
-  const waiting: ((message: StreamMessage) => void)[] = [];
-  const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
-  void (async () => {
-    let buffer = '';
-    for (;;) {
-      const { value, done } = await reader.read().catch(() => ({ value: '', done: true }));
-      if (done) return;
-      buffer += value;
-      let end: number;
-      while ((end = buffer.indexOf('\n\n')) >= 0) {
-        const data = /^data: (.*)$/m.exec(buffer.slice(0, end))?.[1];
-        buffer = buffer.slice(end + 2);
-        if (data === undefined) continue;
-        const message = JSON.parse(data) as StreamMessage;
-        const resolve = waiting.shift();
-        if (resolve) resolve(message);
-        else queue.push(message);
-      }
-    }
-  })();
-  return {
-    next: () =>
-      new Promise<StreamMessage>((resolve) => {
-        const queued = queue.shift();
-        if (queued) resolve(queued);
-        else waiting.push(resolve);
-      }),
-  };
-}
-
 describe('two server instances on one PostgreSQL database', () => {
   it('wake a desk streaming from one when a change is pushed through the other', async () => {
     const [one, two] = await startServers('postgres', 2);
@@ -205,7 +173,7 @@ describe('two server instances on one PostgreSQL database', () => {
         headers: { authorization: `Bearer ${streaming.token}` },
         signal: abort.signal,
       });
-      const stream = messages(response);
+      const stream = streamMessages(response);
       expect(await stream.next()).toEqual({ type: 'RESYNC' });
 
       // MAIN's check-in concerns MAIN only; EAST's wakes the EAST desk on the other instance.

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startConsortiumServer, type ConsortiumServer } from '../../server/app.js';
 import type { StreamMessage } from '../../shared/index.js';
 import { consortium, hold, T0 } from '../support/desk.js';
+import { streamMessages, type StreamMessages } from '../support/stream-messages.js';
 
 let dir: string;
 let server: ConsortiumServer;
@@ -14,8 +15,7 @@ const desks: Record<string, { deskId: string; token: string }> = {};
 
 /** One desk's stream: its messages in order, and a way to wait for the next. */
 class Stream {
-  private readonly messages: StreamMessage[] = [];
-  private waiting: ((message: StreamMessage) => void) | undefined;
+  private messages: StreamMessages | undefined;
   private readonly abort = new AbortController();
 
   async open(token: string): Promise<void> {
@@ -23,34 +23,11 @@ class Stream {
       headers: { authorization: `Bearer ${token}` },
       signal: this.abort.signal,
     });
-    const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
-    let buffer = '';
-    void (async () => {
-      for (;;) {
-        const { value, done } = await reader.read().catch(() => ({ value: '', done: true }));
-        if (done) return;
-        buffer += value;
-        let end: number;
-        while ((end = buffer.indexOf('\n\n')) >= 0) {
-          const event = buffer.slice(0, end);
-          buffer = buffer.slice(end + 2);
-          const data = /^data: (.*)$/m.exec(event)?.[1];
-          if (data === undefined) continue;
-          const message = JSON.parse(data) as StreamMessage;
-          if (this.waiting) {
-            const resolve = this.waiting;
-            this.waiting = undefined;
-            resolve(message);
-          } else this.messages.push(message);
-        }
-      }
-    })();
+    this.messages = streamMessages(response);
   }
 
   next(): Promise<StreamMessage> {
-    const queued = this.messages.shift();
-    if (queued) return Promise.resolve(queued);
-    return new Promise((resolve) => (this.waiting = resolve));
+    return this.messages!.next();
   }
 
   close(): void {

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StreamMessage, WireDocument } from '../../shared/index.js';
 import { defineCollection, type Refusal, type WriteRule } from '../../server/store/index.js';
 import { parcels as storeParcels, tools, type Parcel } from '../../server/store/testing/parcels.js';
+import { streamMessages } from '../support/stream-messages.js';
 import { startAdminTestServer, type AdminTestServer } from './admin-support.js';
 
 /** A parcel as desks write it: the store's test parcel, with the desk that wrote it. */
@@ -67,27 +68,16 @@ const pushNew = (token: string, collection: string, doc: WireDocument) =>
 const pulledIds = async (token: string, collection = 'parcels') =>
   (await admin.pull(token, collection)).documents.map((doc) => doc['id']);
 
-/** The `changed` events of a desk's live stream, until `stop`. */
-function listen(token: string): { events: StreamMessage[]; stop: () => void } {
-  const events: StreamMessage[] = [];
+/** A desk's live stream: its messages so far, until `stop`. */
+async function listen(
+  token: string,
+): Promise<{ received: readonly StreamMessage[]; stop: () => void }> {
   const abort = new AbortController();
-  void (async () => {
-    const response = await fetch(`${admin.server.url}/v1/sync/stream`, {
-      headers: { authorization: `Bearer ${token}` },
-      signal: abort.signal,
-    });
-    let buffer = '';
-    for await (const chunk of response.body!.pipeThrough(new TextDecoderStream())) {
-      buffer += chunk;
-      let end: number;
-      while ((end = buffer.indexOf('\n\n')) >= 0) {
-        const data = /^data: (.*)$/m.exec(buffer.slice(0, end))?.[1];
-        buffer = buffer.slice(end + 2);
-        if (data !== undefined) events.push(JSON.parse(data) as StreamMessage);
-      }
-    }
-  })().catch(() => undefined);
-  return { events, stop: () => abort.abort() };
+  const response = await fetch(`${admin.server.url}/v1/sync/stream`, {
+    headers: { authorization: `Bearer ${token}` },
+    signal: abort.signal,
+  });
+  return { received: streamMessages(response).received, stop: () => abort.abort() };
 }
 
 beforeAll(async () => {
@@ -106,8 +96,8 @@ afterAll(async () => {
 
 describe('a collection a test registers itself', () => {
   it('takes an allowed push, and serves it to the libraries its scope rule names', async () => {
-    const stream = listen(south.token);
-    await expect.poll(() => stream.events.length).toBeGreaterThan(0); // RESYNC: connected
+    const stream = await listen(south.token);
+    await expect.poll(() => stream.received.length).toBeGreaterThan(0); // RESYNC: connected
     const pushed = await pushNew(north.token, 'parcels', parcel('p1', ['NORTH'], north.deskId));
     expect([pushed.status, pushed.body]).toEqual([200, { conflicts: [] }]);
     const shared = parcel('p2', ['NORTH', 'SOUTH'], north.deskId);
@@ -117,7 +107,7 @@ describe('a collection a test registers itself', () => {
     // SOUTH sees only the parcel that lists it, and its stream was told of that one.
     expect((await admin.pull(south.token, 'parcels')).documents).toEqual([shared]);
     const told = () =>
-      stream.events.flatMap((event) => (event.type === 'changed' ? [event.collection] : []));
+      stream.received.flatMap((event) => (event.type === 'changed' ? [event.collection] : []));
     await expect.poll(told).toEqual(['parcels']);
     stream.stop();
   });
